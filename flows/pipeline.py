@@ -1,0 +1,115 @@
+"""The textmine pipeline as a Prefect flow: discover, extract, segment, classify, publish.
+
+Run it with ``textmine run CORPUS --out OUT`` or ``python -m flows.pipeline CORPUS OUT``.
+Each task is a thin wrapper over a function of ``textmine.run``; one task per
+document (never per passage), extraction in worker processes with a time limit.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from textmine.config import quiet_prefect
+
+quiet_prefect()
+
+from prefect import flow, task  # noqa: E402
+from prefect.artifacts import create_markdown_artifact  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+
+from textmine import run as steps  # noqa: E402
+from textmine import store  # noqa: E402
+from textmine.classify import load_model, model_version  # noqa: E402
+from textmine.config import RunSettings  # noqa: E402
+from textmine.corpus import Document, discover  # noqa: E402
+from textmine.parallel import ExtractionPool  # noqa: E402
+
+_POOL: ExtractionPool | None = None
+
+
+@task(name="prepare-document", cache_policy=NO_CACHE, task_run_name="prepare {doc.file}")
+def prepare_document(doc: Document, out: Path, max_words: int) -> steps.DocResult:
+    return steps.prepare_document(doc, out, _POOL, max_words)
+
+
+@task(name="classify", cache_policy=NO_CACHE)
+def classify(passages: list[dict], model_path: Path | None, out: Path) -> tuple[list[dict], int, str]:
+    model = load_model(model_path)
+    labelled, fresh = steps.label_passages(passages, model, out)
+    return labelled, fresh, model_version(model)
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish(out: Path, passages: list[dict], errors: list[dict], record: dict) -> Path:
+    return steps.publish_outputs(out, passages, errors, record=record)
+
+
+def _progress(done: int, total: int, name: str) -> None:
+    if sys.stderr.isatty():
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name[:40]:40}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+@flow(name="textmine-run", log_prints=True)
+def pipeline(corpus: str, out: str, model: str | None = None, workers: int = 0, timeout: float = 120.0) -> dict:
+    """Process every PDF below ``corpus`` into classified passages in ``out``."""
+    global _POOL
+    settings = RunSettings(Path(corpus), Path(out), Path(model) if model else None, workers, timeout)
+    started = steps.timer()
+    run_id = store.new_run_id()
+    settings.out.mkdir(parents=True, exist_ok=True)
+    with store.run_lock(settings.out):
+        store.clean_stale_runs(settings.out)
+        docs, problems = discover(settings.corpus)
+        with ExtractionPool(min(settings.worker_count, max(len(docs), 1)), settings.timeout) as pool:
+            _POOL = pool
+            futures = [prepare_document.submit(doc, settings.out, settings.max_passage_words) for doc in docs]
+            results = []
+            for i, future in enumerate(futures, start=1):
+                results.append(future.result())
+                _progress(i, len(futures), results[-1].file)
+            _POOL = None
+        passages = [p for r in results for p in r.passages]
+        errors = [{"file": r.file, "step": r.step, "error": r.error} for r in results if r.error]
+        errors += [{"file": "manifest.csv", "step": "discover", "error": p} for p in problems]
+        labelled, fresh, version = classify(passages, settings.model, settings.out)
+        record = {
+            "run_id": run_id,
+            "status": "completed",
+            "corpus": str(settings.corpus),
+            "out": str(settings.out),
+            "model": version,
+            "documents": len(docs),
+            "extracted": sum(1 for r in results if not r.cached and not r.error),
+            "cached": sum(1 for r in results if r.cached),
+            "pages": sum(r.pages for r in results),
+            "passages": len(labelled),
+            "classified": fresh,
+            "errors": len(errors),
+        }
+        record["seconds"] = round(steps.timer() - started, 2)
+        publish(settings.out, labelled, errors, record)
+        store.append_run_record(settings.out, record)
+    create_markdown_artifact(
+        key="textmine-run-summary",
+        markdown="## textmine run\n\n" + steps.summary_line(record),
+        description="Summary of the textmine run",
+    )
+    return record
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=pipeline.__doc__)
+    parser.add_argument("corpus")
+    parser.add_argument("out")
+    parser.add_argument("--model")
+    args = parser.parse_args()
+    print(steps.summary_line(pipeline(args.corpus, args.out, args.model)))

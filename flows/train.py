@@ -1,0 +1,50 @@
+"""Train the passage classifier as a Prefect flow and write a versioned model folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from textmine.config import quiet_prefect
+
+quiet_prefect()
+
+from prefect import flow, task  # noqa: E402
+from prefect.artifacts import create_markdown_artifact  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+from textmine import training  # noqa: E402
+from textmine.classify import data_hash, load_examples  # noqa: E402
+
+
+@task(name="gather-examples", cache_policy=NO_CACHE)
+def gather(data: list[str], corrections: list[str]) -> list[dict]:
+    return training.gather_examples([Path(d) for d in data], [Path(c) for c in corrections])
+
+
+@task(name="fit", cache_policy=NO_CACHE)
+def fit(examples: list[dict], test: list[dict] | None):
+    return training.train_model(examples, test)
+
+
+@task(name="write-model", cache_policy=NO_CACHE)
+def write(model, folder: Path, examples: list[dict], metrics: dict) -> Path:
+    return training.write_model(model, folder, examples, metrics)
+
+
+@flow(name="textmine-train")
+def train_flow(data: list[str], corrections: list[str], out: str = "models", test: str | None = None,
+               set_default: bool = False) -> str:
+    """Train on ``data`` (+ corrections), score on ``test``, write ``out/<version>``."""
+    examples = gather(data, corrections)
+    test_examples = load_examples([Path(test)]) if test else None
+    model, metrics = fit(examples, test_examples)
+    version = "tm-" + data_hash(examples)[:10]
+    folder = write(model, Path(out) / version, examples, metrics)
+    if set_default:
+        default = Path(out) / "default"
+        if default.exists():
+            shutil.rmtree(default)
+        shutil.copytree(folder, default)
+    create_markdown_artifact(key="textmine-model-card", markdown=(folder / "MODEL_CARD.md").read_text())
+    return str(folder)

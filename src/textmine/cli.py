@@ -1,0 +1,183 @@
+"""The ``textmine`` command: parse arguments, call the library, format the result.
+
+Domain errors become one line on stderr and exit status 1; nothing else is shown
+as a traceback unless ``TEXTMINE_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from .errors import TextmineError
+
+
+def _friendly(fn):
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TextmineError as exc:
+            if os.environ.get("TEXTMINE_DEBUG"):
+                raise
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="textmine")
+def main() -> None:
+    """Text mining for safeguarding children peer review documents.
+
+    Typical use: `textmine run corpus/sample --out outputs/sample` extracts every PDF,
+    classifies its passages into impact themes, influencing factors and impact
+    stage, and writes passages.parquet and errors.csv to the output folder.
+    """
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="Output folder (created if missing).")
+@click.option("--model", type=click.Path(path_type=Path), default=None, help="Model folder; default: the shipped model.")
+@click.option("--workers", type=int, default=0, show_default=True, help="Extraction processes; 0 = one per core.")
+@click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds one document may take to extract.")
+@_friendly
+def run(corpus: Path, out: Path, model: Path | None, workers: int, timeout: float) -> None:
+    """Run the whole pipeline over a folder of PDFs.
+
+    Only new or changed documents are extracted again; unreadable files are listed
+    in OUT/errors.csv and the run goes on. Example:
+
+        textmine run corpus/sample --out outputs/sample
+    """
+    from .config import RunSettings, quiet_prefect
+
+    RunSettings(corpus, out, model, workers, timeout)  # validate before starting Prefect
+    quiet_prefect()
+    from flows.pipeline import pipeline
+
+    from .run import summary_line
+
+    record = pipeline(str(corpus), str(out), str(model) if model else None, workers, timeout)
+    click.echo(summary_line(record))
+
+
+@main.command()
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--passages", is_flag=True, help="Print passages (what gets classified) instead of blocks.")
+@_friendly
+def extract(pdf: Path, passages: bool) -> None:
+    """Print the blocks of one PDF as JSON lines, in reading order.
+
+    Each line has text, page, kind (heading, paragraph, bullet, table_cell) and
+    section, plus table, row and col for table cells. Example:
+
+        textmine extract corpus/sample/ashcombe_report.pdf | head
+    """
+    from .extract import extract_blocks
+    from .segment import blocks_to_passages
+
+    blocks = extract_blocks(pdf)
+    records = blocks_to_passages(blocks, pdf.name, {}) if passages else [b.to_dict() for b in blocks]
+    for record in records:
+        click.echo(json.dumps(record, ensure_ascii=False))
+
+
+@main.command()
+@click.option("--input", "-i", "input_", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON lines with id, text and optional section; default: stdin.")
+@click.option("--model", type=click.Path(path_type=Path), default=None, help="Model folder; default: the shipped model.")
+@_friendly
+def classify(input_: Path | None, model: Path | None) -> None:
+    """Classify passages given as JSON lines; print JSON lines with labels and scores.
+
+    Output fields: id, themes, factors, stage, recommendation, audience, scores. Example:
+
+        echo '{"id": "1", "text": "Caseloads are too high."}' | textmine classify
+    """
+    from .classify import classify_passages, load_model
+    from .errors import BadInput
+
+    lines = (input_.read_text(encoding="utf-8") if input_ else sys.stdin.read()).splitlines()
+    records = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"{input_ or 'stdin'}: line {n} is not valid JSON ({exc.msg})") from exc
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise BadInput(f"{input_ or 'stdin'}: line {n} has no 'text' string")
+        records.append(record)
+    labelled = classify_passages(load_model(model), records)
+    for record, out in zip(records, labelled):
+        fields = ("themes", "factors", "stage", "recommendation", "audience", "scores")
+        click.echo(json.dumps({"id": record.get("id"), **{f: out[f] for f in fields}}, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--model", type=click.Path(path_type=Path), default=None, help="Model folder; default: the shipped model.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@_friendly
+def evaluate(file: Path, model: Path | None, as_json: bool) -> None:
+    """Score the model on a hand-labelled JSON-lines file (the training format).
+
+    Prints precision, recall, F1 and Cohen's kappa per label and macro averages per
+    axis. Example:
+
+        textmine evaluate corpus/test/heldout.jsonl
+    """
+    from .classify import load_examples, load_model
+    from .evaluate import evaluate as score
+    from .evaluate import format_report
+
+    examples = load_examples([file])
+    predictions = load_model(model).predict([e["text"] for e in examples], [e["section"] for e in examples])
+    result = score(examples, predictions)
+    click.echo(json.dumps(result, indent=2) if as_json else format_report(result))
+
+
+@main.command()
+@click.option("--data", type=click.Path(exists=True, path_type=Path), multiple=True,
+              help="Training JSON-lines file or folder (repeatable); default: corpus/training.")
+@click.option("--corrections", type=click.Path(path_type=Path), multiple=True,
+              help="A corrections.sqlite saved by the browser (repeatable).")
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("models"), show_default=True,
+              help="Folder to write the versioned model folder into.")
+@click.option("--test", "test_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Held-out labelled file to score the model on (never trained on).")
+@click.option("--set-default", is_flag=True, help="Also copy the new model to OUT/default (the shipped model).")
+@_friendly
+def train(data: tuple[Path, ...], corrections: tuple[Path, ...], out: Path, test_file: Path | None,
+          set_default: bool) -> None:
+    """Train a classifier and write a versioned model folder with metrics and a model card.
+
+    Example:
+
+        textmine train --data corpus/training --test corpus/test/heldout.jsonl
+    """
+    from .config import quiet_prefect
+
+    quiet_prefect()
+    from flows.train import train_flow
+
+    folder = train_flow(
+        [str(d) for d in data] or ["corpus/training"],
+        [str(c) for c in corrections],
+        str(out),
+        str(test_file) if test_file else None,
+        set_default,
+    )
+    click.echo(f"model written to {folder}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

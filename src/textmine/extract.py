@@ -1,0 +1,731 @@
+"""Extract PDF text as blocks in reading order.
+
+pdfplumber parses each page once; from its words and ruling lines the page is
+turned into blocks: headings, paragraphs, bullet items and table cells, in
+reading order, with running headers, footers and page numbers removed,
+hyphenated line ends joined and paragraphs that run over a page or column break
+joined back together.
+
+The work is a chain of small functions over plain data::
+
+    pdf --read_pages--> PageData (words, rulings)
+        --remove_running_lines--> body words
+        --page_to_items--> lines and tables per region (columns resolved)
+        --items_to_blocks--> Blocks with heading path
+
+Only ``read_pages`` touches pdfplumber; everything after it is pure.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import EncryptedPDF, NoTextLayer, UnreadablePDF
+
+EXTRACTOR_VERSION = "1"
+
+BULLET_GLYPHS = set("\u2022\u25cf\u25aa\u25a0\u25e6\u2023\u2219\u00b7\u2013\u2014-*\u27a2\u25ba\u2043\u2713\u25c6\u25cb\uf0b7\uf0a7\uf0d8")
+TERMINAL = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
+ENUMERATOR = re.compile(r"^(\(?[0-9]{1,2}[.)]|\(?[a-z][.)]|\(?(?:i|ii|iii|iv|v|vi|vii|viii|ix|x)[.)])$")
+NUMBERED_PARA = re.compile(r"^[0-9]{1,2}(\.[0-9]{1,2}){1,3}\.?$")
+PAGE_NUMBER = re.compile(r"^[-\u2013\u2014\s]*(page\s*)?#+(\s*(of|/)\s*#+)?[-\u2013\u2014\s]*$", re.I)
+KEEP_HYPHEN_PREFIXES = {
+    "multi", "self", "well", "cross", "non", "follow", "long", "short", "high", "low",
+    "co", "part", "full", "front", "child", "family", "young", "decision", "evidence",
+    "peer", "case", "sign", "step", "one", "two", "three", "four", "five", "six", "twelve",
+}
+
+
+@dataclass
+class Word:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    bold: bool
+
+
+@dataclass
+class Table:
+    """A ruled table on one page: cell texts by row and column, and its box."""
+
+    bbox: tuple[float, float, float, float]
+    rows: list[list[str]]
+
+
+@dataclass
+class PageData:
+    number: int
+    width: float
+    height: float
+    words: list[Word]
+    tables: list[Table]
+    has_images: bool = False
+
+
+@dataclass
+class Line:
+    words: list[Word]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def x0(self) -> float:
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1].x1
+
+    @property
+    def top(self) -> float:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w.bottom for w in self.words)
+
+    @property
+    def size(self) -> float:
+        return round(statistics.median(w.size for w in self.words), 1)
+
+    @property
+    def bold(self) -> bool:
+        return all(w.bold for w in self.words)
+
+
+@dataclass
+class Block:
+    """One unit of a page in reading order."""
+
+    page: int
+    kind: str  # heading | paragraph | bullet | table_cell
+    text: str
+    section: str = ""
+    level: int | None = None
+    table: int | None = None
+    row: int | None = None
+    col: int | None = None
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class Region:
+    """A vertical band of a page: one column of lines, or a table."""
+
+    top: float
+    column: int  # 0 full width / left, 1 right
+    lines: list[Line] = field(default_factory=list)
+    table: Table | None = None
+    left: float = 0.0
+    right: float = 0.0
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _is_bold(fontname: str) -> bool:
+    name = fontname.split("+")[-1].lower()
+    return any(tag in name for tag in ("bold", "black", "heavy", "semibold", ",b"))
+
+
+def _clean(text: str) -> str:
+    text = text.replace("(cid:127)", "\u2022")
+    text = re.sub(r"\(cid:\d+\)", "", text)
+    text = unicodedata.normalize("NFKC", text) if any(ord(c) > 0xFB00 for c in text) else text
+    return text.replace("\u00ad", "")
+
+
+def read_pages(path: Path) -> Iterator[PageData]:
+    """Parse each page of ``path`` once into words and tables, closing pages as it goes.
+
+    Raises
+    ------
+    UnreadablePDF, EncryptedPDF
+        When the file cannot be opened as a PDF.
+    """
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise UnreadablePDF(f"{path.name} is empty (0 bytes)")
+    try:
+        pdf = pdfplumber.open(path)
+        pages = pdf.pages
+    except Exception as exc:  # pdfplumber wraps every pdfminer failure in PdfminerException
+        cause = exc.args[0] if exc.args else exc
+        if isinstance(cause, PDFPasswordIncorrect) or "password" in repr(cause).lower():
+            raise EncryptedPDF(f"{path.name} is encrypted with a password: save an unprotected copy") from exc
+        head = path.read_bytes()[:5]
+        if head != b"%PDF-":
+            raise UnreadablePDF(f"{path.name} is not a PDF (it starts with {head!r})") from exc
+        raise UnreadablePDF(f"{path.name} could not be parsed as a PDF ({type(cause).__name__}: {cause})") from exc
+    with pdf:
+        for page in pages:
+            try:
+                yield page_to_data(page)
+            except Exception as exc:
+                raise UnreadablePDF(f"{path.name}: page {page.page_number} could not be read ({exc})") from exc
+            finally:
+                page.close()
+
+
+def page_to_data(page) -> PageData:
+    """Words (outside tables) and tables of one pdfplumber page."""
+    raw = page.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False)
+    words = [
+        Word(_clean(w["text"]), w["x0"], w["x1"], w["top"], w["bottom"], round(w["size"], 1), _is_bold(w["fontname"]))
+        for w in raw
+        if w.get("upright", True)
+    ]
+    words = [w for w in words if w.text.strip()]
+    edges = [
+        (e["orientation"], e["x0"], e["x1"], e["top"], e["bottom"])
+        for e in page.edges
+    ]
+    tables = find_tables(edges, words, page.height)
+    inside = [t.bbox for t in tables]
+    body = [w for w in words if not any(_in_box(w, box) for box in inside)]
+    return PageData(page.page_number, page.width, page.height, body, tables, bool(page.images))
+
+
+def _in_box(w: Word, box: tuple[float, float, float, float]) -> bool:
+    cx, cy = (w.x0 + w.x1) / 2, (w.top + w.bottom) / 2
+    return box[0] - 1 <= cx <= box[2] + 1 and box[1] - 1 <= cy <= box[3] + 1
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def find_tables(edges: list[tuple], words: list[Word], page_height: float) -> list[Table]:
+    """Ruled tables from horizontal rules (a full grid, or rules between rows only).
+
+    A table is a stack of at least three horizontal rules of the same extent; its
+    columns come from vertical rules where there are any, else from the gaps that
+    run down through the words of every row.
+    """
+    horizontal = [(x0, x1, top) for o, x0, x1, top, _ in edges if o == "h" and x1 - x0 > 40]
+    vertical = [(x0, top, bottom) for o, x0, _, top, bottom in edges if o == "v" and bottom - top > 4]
+    groups: dict[tuple[int, int], list[float]] = {}
+    for x0, x1, top in horizontal:
+        key = (round(x0 / 4), round(x1 / 4))
+        groups.setdefault(key, []).append(top)
+    tables = []
+    for (kx0, kx1), tops in groups.items():
+        ys = _dedupe(sorted(tops), 2.0)
+        for run in _chains(ys, max_gap=page_height * 0.4):
+            if len(run) < 3:
+                continue
+            x0 = min(h[0] for h in horizontal if round(h[0] / 4) == kx0)
+            x1 = max(h[1] for h in horizontal if round(h[1] / 4) == kx1)
+            top, bottom = run[0], run[-1]
+            inner = [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and top < (w.top + w.bottom) / 2 < bottom]
+            if not inner:
+                continue
+            verticals = [v[0] for v in vertical if x0 + 3 < v[0] < x1 - 3 and v[1] < bottom and v[2] > top]
+            separators = _dedupe(sorted(verticals), 2.0) if verticals else _column_gaps(inner, x0, x1)
+            cols = [x0] + separators + [x1]
+            rows = []
+            for r_top, r_bottom in zip(run, run[1:]):
+                row = []
+                for c_left, c_right in zip(cols, cols[1:]):
+                    cell = [
+                        w for w in inner
+                        if c_left <= (w.x0 + w.x1) / 2 < c_right and r_top < (w.top + w.bottom) / 2 < r_bottom
+                    ]
+                    row.append(lines_to_text(words_to_lines(cell)))
+                rows.append(row)
+            rows = [row for row in rows if any(row)]
+            if rows:
+                tables.append(Table((x0, top, x1, bottom), rows))
+    return sorted(tables, key=lambda t: t.bbox[1])
+
+
+def _dedupe(values: list[float], tolerance: float) -> list[float]:
+    out: list[float] = []
+    for v in values:
+        if not out or v - out[-1] > tolerance:
+            out.append(v)
+    return out
+
+
+def _chains(ys: list[float], max_gap: float) -> list[list[float]]:
+    runs: list[list[float]] = []
+    for y in ys:
+        if runs and y - runs[-1][-1] <= max_gap:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return runs
+
+
+def _column_gaps(words: list[Word], x0: float, x1: float, min_gap: float = 6.0) -> list[float]:
+    covered = sorted((w.x0, w.x1) for w in words)
+    gaps, reach = [], x0
+    for a, b in covered:
+        if a - reach >= min_gap and reach > x0:
+            gaps.append((reach + a) / 2)
+        reach = max(reach, b)
+    return gaps
+
+
+# --------------------------------------------------------------------------- running lines
+
+
+def _norm_key(text: str) -> str:
+    return re.sub(r"\d+", "#", re.sub(r"\s+", " ", text.strip().lower()))
+
+
+def remove_running_lines(pages: list[PageData], body_size: float, band: float = 0.1) -> list[PageData]:
+    """Drop running headers, footers and page numbers.
+
+    A line in the top or bottom ``band`` of the page is dropped when its text (digits
+    folded) recurs on at least a third of the pages of the same parity, when it is
+    only a page number, or when it is set smaller than the body text. Odd and even
+    pages are counted apart, since printed reports often carry different headers.
+    """
+    def margin_lines(page: PageData) -> list[Line]:
+        lines = words_to_lines(page.words)
+        return [
+            ln for ln in lines
+            if ln.bottom < page.height * band or ln.top > page.height * (1 - band)
+        ]
+
+    keyed = [(page, [(_norm_key(ln.text), ln) for ln in margin_lines(page)]) for page in pages]
+    counts: dict[int, Counter] = {0: Counter(), 1: Counter()}
+    totals = Counter(page.number % 2 for page in pages)
+    for page, lines in keyed:
+        counts[page.number % 2].update({k for k, _ in lines})
+    cleaned = []
+    for page, lines in keyed:
+        parity = page.number % 2
+        drop = set()
+        for key, ln in lines:
+            recurring = totals[parity] >= 2 and counts[parity][key] >= max(2, totals[parity] / 3)
+            small = ln.size < body_size - 0.5
+            if recurring or small or PAGE_NUMBER.match(key):
+                drop.update(id(w) for w in ln.words)
+        words = [w for w in page.words if id(w) not in drop]
+        cleaned.append(PageData(page.number, page.width, page.height, words, page.tables, page.has_images))
+    return cleaned
+
+
+# --------------------------------------------------------------------------- lines and columns
+
+
+def words_to_lines(words: list[Word]) -> list[Line]:
+    """Group words into lines by their vertical position, left to right."""
+    lines: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (round(w.top), w.x0)):
+        if lines:
+            last = lines[-1]
+            ref = last[0]
+            if abs(w.top - ref.top) <= max(1.5, 0.35 * ref.size) or abs(w.bottom - ref.bottom) <= 1.0:
+                last.append(w)
+                continue
+        lines.append([w])
+    return [Line(sorted(ln, key=lambda w: w.x0)) for ln in lines]
+
+
+def _segments(line: Line) -> list[tuple[float, float]]:
+    gap = max(8.0, 1.2 * line.size)
+    segs: list[list[float]] = []
+    for w in line.words:
+        if segs and w.x0 - segs[-1][1] < gap:
+            segs[-1][1] = max(segs[-1][1], w.x1)
+        else:
+            segs.append([w.x0, w.x1])
+    return [(a, b) for a, b in segs]
+
+
+def find_gutter(lines: list[Line], width: float) -> float | None:
+    """The x of the gap between two columns of text, or None for a one-column page."""
+    lo, hi = int(width * 0.25), int(width * 0.75)
+    open_rows = Counter()
+    for ln in lines:
+        segs = _segments(ln)
+        for (a0, a1), (b0, b1) in zip(segs, segs[1:]):
+            for x in range(max(lo, int(a1) + 1), min(hi, int(b0))):
+                open_rows[x] += 1
+    if not open_rows:
+        return None
+    best = max(open_rows.values())
+    if best < 3:
+        return None
+    xs = [x for x, n in open_rows.items() if n == best]
+    return (min(xs) + max(xs)) / 2
+
+
+def page_to_regions(page: PageData) -> list[Region]:
+    """Split a page into regions in reading order: full-width bands, columns, tables."""
+    lines = words_to_lines(page.words)
+    gutter = find_gutter(lines, page.width)
+    line_items = _assign_columns(lines, gutter, page.width) if gutter is not None else [(-1, ln) for ln in lines]
+    # Consecutive full-width lines form one band; a run of column lines forms one
+    # band that is read left column first, then right column.
+    bands: list[tuple[str, list[tuple[int, Line]]]] = []
+    for column, ln in line_items:
+        kind = "full" if column < 0 else "columns"
+        if bands and bands[-1][0] == kind:
+            bands[-1][1].append((column, ln))
+        else:
+            bands.append((kind, [(column, ln)]))
+    regions: list[Region] = []
+    for kind, items in bands:
+        top = items[0][1].top
+        if kind == "full":
+            regions.append(Region(top, 0, [ln for _, ln in items]))
+            continue
+        for column in (0, 1):
+            col_lines = [ln for c, ln in items if c == column]
+            if col_lines:
+                regions.append(Region(top, column, col_lines))
+    regions = _insert_tables(regions, page.tables, gutter)
+    for region in regions:
+        if region.lines:
+            region.left = min(ln.x0 for ln in region.lines)
+            region.right = max(ln.x1 for ln in region.lines)
+    return regions
+
+
+def _assign_columns(lines: list[Line], gutter: float, width: float) -> list[tuple[int, Line]]:
+    """Label each line -1 (crosses the gutter), 0 (left column) or 1 (right column).
+
+    Lines that cross the gutter are cut at it first when the cut falls in a wide gap
+    (a left and a right column line that share a baseline).
+    """
+    out: list[tuple[int, Line]] = []
+    for ln in lines:
+        left = [w for w in ln.words if w.x1 <= gutter]
+        right = [w for w in ln.words if w.x0 >= gutter]
+        if left and right and len(left) + len(right) == len(ln.words):
+            gap = right[0].x0 - left[-1].x1
+            if gap >= max(8.0, 1.2 * ln.size):
+                out += [(0, Line(left)), (1, Line(right))]
+                continue
+        if not left and right and len(right) == len(ln.words):
+            out.append((1, ln))
+        elif left and not right and len(left) == len(ln.words):
+            out.append((0, ln))
+        else:
+            out.append((-1, ln))
+    # A short run of column lines between full-width lines is not a column layout.
+    labelled: list[tuple[int, Line]] = []
+    i = 0
+    while i < len(out):
+        j = i
+        while j < len(out) and out[j][0] >= 0:
+            j += 1
+        run = out[i:j]
+        rights = [ln for c, ln in run if c == 1]
+        lefts = [ln for c, ln in run if c == 0]
+        wide = lambda ls: ls and statistics.median(l.x1 - l.x0 for l in ls) > width * 0.2  # noqa: E731
+        if len(rights) >= 2 and len(lefts) >= 2 and wide(rights) and wide(lefts):
+            labelled += run
+        else:
+            labelled += [(-1, ln) for _, ln in sorted(run, key=lambda t: (round(t[1].top), t[1].x0))]
+        if j < len(out):
+            labelled.append(out[j])
+        i = j + 1
+    # Re-join single-column lines that were split at the gutter.
+    result: list[tuple[int, Line]] = []
+    for c, ln in labelled:
+        if c == -1 and result and result[-1][0] == -1 and abs(result[-1][1].top - ln.top) < 1.0:
+            result[-1] = (-1, Line(result[-1][1].words + ln.words))
+        else:
+            result.append((c, ln))
+    return result
+
+
+def _insert_tables(regions: list[Region], tables: list[Table], gutter: float | None) -> list[Region]:
+    out = list(regions)
+    for table in tables:
+        x0, top, x1, _ = table.bbox
+        column = 1 if gutter is not None and x0 >= gutter else 0
+        region = Region(top, column, table=table)
+        # Place the table before the first region of its column that starts below it;
+        # split a text region that the table interrupts.
+        placed = False
+        for i, r in enumerate(out):
+            if r.table is None and r.column == column and r.lines and r.lines[0].top < top < r.lines[-1].bottom:
+                above = [ln for ln in r.lines if ln.top < top]
+                below = [ln for ln in r.lines if ln.top >= top]
+                out[i:i + 1] = [Region(r.top, column, above), region, Region(top + 0.1, column, below)]
+                placed = True
+                break
+            if r.column >= column and r.top > top:
+                out.insert(i, region)
+                placed = True
+                break
+        if not placed:
+            out.append(region)
+    return [r for r in out if r.lines or r.table is not None]
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+def join_hyphenated(first: str, second: str, vocabulary: Counter | None = None) -> str:
+    """Join two lines, undoing a line-end hyphen where it split a word.
+
+    >>> join_hyphenated("the account-", "ability of leaders")
+    'the accountability of leaders'
+    >>> join_hyphenated("a multi-", "agency group")
+    'a multi-agency group'
+    """
+    if not first:
+        return second
+    if not second:
+        return first
+    m = re.search(r"([A-Za-z]+)-$", first)
+    if m and second[:1].islower():
+        head = m.group(1)
+        tail = re.match(r"[A-Za-z]+", second)
+        tail_word = tail.group(0) if tail else ""
+        joined, hyphened = (head + tail_word).lower(), f"{head}-{tail_word}".lower()
+        keep = head.lower() in KEEP_HYPHEN_PREFIXES
+        if vocabulary:
+            if vocabulary[hyphened] > vocabulary[joined]:
+                keep = True
+            elif vocabulary[joined] > vocabulary[hyphened]:
+                keep = False
+        return first + second if keep else first[:-1] + second
+    if first.endswith(("-", "\u2013", "/")) and not first.endswith(" -"):
+        return first + second
+    return f"{first} {second}"
+
+
+def lines_to_text(lines: Iterable[Line], vocabulary: Counter | None = None) -> str:
+    text = ""
+    for ln in lines:
+        text = join_hyphenated(text, ln.text.strip(), vocabulary)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass
+class _Style:
+    body_size: float
+    body_bold: bool
+    heading_levels: dict[tuple[float, bool], int]
+
+
+def document_style(pages: list[PageData]) -> _Style:
+    """The body font and the heading levels of a document, from its character sizes."""
+    weights: Counter = Counter()
+    for page in pages:
+        for w in page.words:
+            weights[(w.size, w.bold)] += len(w.text)
+    if not weights:
+        return _Style(10.0, False, {})
+    (body_size, body_bold), _ = weights.most_common(1)[0]
+    heading_styles = sorted(
+        {k for k in weights if k[0] >= body_size + 0.9 or (k[1] and not body_bold and k[0] >= body_size - 0.5)},
+        key=lambda k: (-k[0], not k[1]),
+    )
+    return _Style(body_size, body_bold, {k: i + 1 for i, k in enumerate(heading_styles)})
+
+
+def _line_style(ln: Line) -> tuple[float, bool]:
+    return (ln.size, ln.bold)
+
+
+def _is_heading_line(ln: Line, style: _Style) -> bool:
+    key = _line_style(ln)
+    if key not in style.heading_levels:
+        return False
+    text = ln.text.strip()
+    if len(text) > 160 or not re.search(r"[A-Za-z]", text):
+        return False
+    return True
+
+
+def _bullet_start(ln: Line) -> tuple[bool, str]:
+    """Whether a line starts a list item, and its text without the glyph."""
+    first = ln.words[0].text
+    rest = " ".join(w.text for w in ln.words[1:])
+    glyph = first[:1]
+    if first in BULLET_GLYPHS or (len(first) == 1 and 0xE000 <= ord(first) <= 0xF8FF):
+        return True, rest
+    if glyph in BULLET_GLYPHS - {"-", "*", "\u2013", "\u2014"} and len(first) > 1:
+        return True, " ".join([first[1:]] + [w.text for w in ln.words[1:]]).strip()
+    if ENUMERATOR.match(first) and len(ln.words) > 1:
+        return True, ln.text
+    return False, ln.text
+
+
+def region_to_blocks(region: Region, page: int, style: _Style, vocabulary: Counter) -> list[Block]:
+    """Blocks of one region: headings, paragraphs and bullet items, or table cells."""
+    if region.table is not None:
+        return [
+            Block(page, "table_cell", cell, row=r, col=c)
+            for r, row in enumerate(region.table.rows)
+            for c, cell in enumerate(row)
+            if cell
+        ]
+    lines = region.lines
+    if not lines:
+        return []
+    pitches = [b.top - a.top for a, b in zip(lines, lines[1:]) if a.size == b.size and b.top > a.top]
+    pitch = statistics.median(pitches) if pitches else style.body_size * 1.3
+    width = region.right - region.left
+    blocks: list[tuple[str, list[Line], int | None]] = []  # kind, lines, heading level
+    bullet_indent: float | None = None
+    for i, ln in enumerate(lines):
+        prev = lines[i - 1] if i else None
+        if _is_heading_line(ln, style):
+            level = style.heading_levels[_line_style(ln)]
+            if blocks and blocks[-1][0] == "heading" and blocks[-1][2] == level and prev is not None and ln.top - prev.bottom < ln.size * 0.8:
+                blocks[-1][1].append(ln)
+            else:
+                blocks.append(("heading", [ln], level))
+            bullet_indent = None
+            continue
+        is_bullet, _ = _bullet_start(ln)
+        new = prev is None or not blocks or blocks[-1][0] == "heading"
+        if not new and prev is not None:
+            gap = ln.top - prev.top
+            if gap > pitch * 1.35 or gap < 0:
+                new = True
+            elif is_bullet:
+                new = True
+            elif blocks[-1][0] == "bullet" and bullet_indent is not None and ln.x0 < bullet_indent - 2:
+                new = True
+            elif blocks[-1][0] != "bullet" and ln.x0 > region.left + style.body_size * 0.8 and abs(prev.x0 - region.left) < 2:
+                new = True  # first-line indent
+            elif (
+                TERMINAL.search(prev.text)
+                and prev.x1 < region.left + width * 0.7
+                and ln.words[0].text[:1].isupper()
+            ):
+                new = True  # the previous line ended a paragraph short of the margin
+        if new:
+            if is_bullet:
+                blocks.append(("bullet", [ln], None))
+                bullet_indent = ln.words[1].x0 if len(ln.words) > 1 else ln.x0
+            else:
+                blocks.append(("paragraph", [ln], None))
+                bullet_indent = None
+        else:
+            blocks[-1][1].append(ln)
+    out = []
+    for kind, blines, level in blocks:
+        if kind == "bullet":
+            _, first = _bullet_start(blines[0])
+            text = lines_to_text([_text_line(first)] + blines[1:], vocabulary)
+        else:
+            text = lines_to_text(blines, vocabulary)
+        if text:
+            out.append(Block(page, kind, text, level=level))
+    return out
+
+
+def _text_line(text: str) -> Line:
+    return Line([Word(text, 0, 0, 0, 0, 0, False)])
+
+
+def _continues(prev: Block, nxt: Block) -> bool:
+    """Whether ``nxt`` (first block after a page or column break) continues ``prev``."""
+    if prev.kind not in ("paragraph", "bullet") or nxt.kind != "paragraph":
+        return False
+    if not TERMINAL.search(prev.text):
+        return True
+    return nxt.text[:1].islower()
+
+
+def _vocabulary(pages: list[PageData]) -> Counter:
+    vocab: Counter = Counter()
+    for page in pages:
+        for w in page.words:
+            for token in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", w.text):
+                if not w.text.endswith("-"):
+                    vocab[token.lower()] += 1
+    return vocab
+
+
+def pages_to_blocks(pages: list[PageData]) -> list[Block]:
+    """Blocks of a whole document in reading order, with heading paths as sections."""
+    style = document_style(pages)
+    pages = remove_running_lines(pages, style.body_size)
+    vocabulary = _vocabulary(pages)
+    blocks: list[Block] = []
+    table_index = -1
+    last_table_header: list[str] | None = None
+    row_offset = 0
+    for page in pages:
+        for region in page_to_regions(page):
+            new_blocks = region_to_blocks(region, page.number, style, vocabulary)
+            if region.table is not None:
+                header = region.table.rows[0] if region.table.rows else None
+                continuing = bool(blocks) and blocks[-1].kind == "table_cell" and last_table_header == header
+                if continuing:
+                    # A table carried over a page break repeats its header row: drop it.
+                    new_blocks = [b for b in new_blocks if b.row != 0]
+                    for b in new_blocks:
+                        b.row = (b.row or 0) + row_offset - 1
+                else:
+                    table_index += 1
+                    last_table_header = header
+                    row_offset = 0
+                for b in new_blocks:
+                    b.table = table_index
+                row_offset += len(region.table.rows) - (1 if continuing else 0)
+            elif new_blocks and blocks and _continues(blocks[-1], new_blocks[0]):
+                blocks[-1].text = join_hyphenated(blocks[-1].text, new_blocks[0].text, vocabulary)
+                new_blocks = new_blocks[1:]
+            blocks += new_blocks
+    return assign_sections(blocks)
+
+
+def assign_sections(blocks: list[Block]) -> list[Block]:
+    """Give each block the heading path it sits under, e.g. ``2. Findings > 2.1 Early help``."""
+    path: list[tuple[int, str]] = []
+    for block in blocks:
+        if block.kind == "heading":
+            level = block.level or 1
+            path = [(lv, t) for lv, t in path if lv < level]
+            block.section = " > ".join(t for _, t in path)
+            path.append((level, block.text))
+        else:
+            block.section = " > ".join(t for _, t in path)
+    return blocks
+
+
+def extract_blocks(path: Path) -> list[Block]:
+    """Extract the blocks of one PDF in reading order.
+
+    Raises
+    ------
+    UnreadablePDF, EncryptedPDF, NoTextLayer
+        With a message that names the file and the problem.
+
+    Examples
+    --------
+    >>> blocks = extract_blocks(Path("corpus/sample/ashcombe_report.pdf"))  # doctest: +SKIP
+    >>> blocks[0].kind  # doctest: +SKIP
+    'heading'
+    """
+    path = Path(path)
+    pages = list(read_pages(path))
+    if not pages:
+        raise UnreadablePDF(f"{path.name} has no pages")
+    if not any(page.words or page.tables for page in pages):
+        hint = " (scanned image?)" if any(page.has_images for page in pages) else ""
+        raise NoTextLayer(f"{path.name} has no text layer{hint}: run OCR on it first (e.g. ocrmypdf)")
+    return pages_to_blocks(pages)
+
+
+def page_count(blocks: list[Block]) -> int:
+    return max((b.page for b in blocks), default=0)

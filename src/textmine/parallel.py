@@ -1,0 +1,141 @@
+"""Extract documents in worker processes with a per-document time and memory limit.
+
+A parser that hangs or eats memory on one malformed PDF must not stop a run. Each
+worker is a long-lived process fed one document at a time; when a document runs
+past its time limit the worker is killed and replaced (about 0.1 s), and the
+document is reported as an ``ExtractionTimeout``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import threading
+from pathlib import Path
+
+from .errors import ExtractionTimeout, TextmineError, UnreadablePDF
+
+MEMORY_LIMIT_BYTES = 3 * 1024**3
+
+
+def extract_document(path: str) -> dict:
+    """Blocks and page count of one PDF as plain data, or the error that stopped it."""
+    from .extract import extract_blocks, page_count
+
+    try:
+        blocks = extract_blocks(Path(path))
+    except TextmineError as exc:
+        return {"error": str(exc), "error_type": type(exc).__name__}
+    except MemoryError:
+        return {"error": f"{Path(path).name} needed more than {MEMORY_LIMIT_BYTES >> 30} GB to extract", "error_type": "UnreadablePDF"}
+    except RecursionError as exc:  # deeply nested malformed objects
+        return {"error": f"{Path(path).name} could not be parsed ({exc})", "error_type": "UnreadablePDF"}
+    return {"blocks": [b.to_dict() for b in blocks], "pages": page_count(blocks)}
+
+
+def _worker(conn) -> None:
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+    except (ImportError, ValueError, OSError):
+        pass
+    while True:
+        try:
+            path = conn.recv()
+        except EOFError:
+            return
+        if path is None:
+            return
+        conn.send(extract_document(path))
+
+
+class _Worker:
+    def __init__(self, ctx) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker, args=(child,), daemon=True)
+        self.process.start()
+        child.close()
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+class ExtractionPool:
+    """A pool of extraction processes, safe to call from several threads.
+
+    Examples
+    --------
+    >>> with ExtractionPool(workers=2, timeout=60) as pool:  # doctest: +SKIP
+    ...     result = pool.extract("corpus/sample/ashcombe_report.pdf")
+    """
+
+    def __init__(self, workers: int = 2, timeout: float = 120.0) -> None:
+        self.workers = max(1, workers)
+        self.timeout = timeout
+        self._ctx = mp.get_context("spawn")
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> "ExtractionPool":
+        for _ in range(self.workers):
+            self._add()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _add(self) -> None:
+        worker = _Worker(self._ctx)
+        with self._lock:
+            self._all.append(worker)
+        self._idle.put(worker)
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.stop(kill=True)
+        with self._lock:
+            self._all.remove(worker)
+        self._add()
+
+    def extract(self, path: str | Path) -> dict:
+        """Extract one document in a worker; raise ``ExtractionTimeout`` past the limit."""
+        worker = self._idle.get()
+        name = Path(path).name
+        try:
+            worker.conn.send(str(path))
+            if not worker.conn.poll(self.timeout):
+                self._retire(worker)
+                worker = None
+                raise ExtractionTimeout(
+                    f"{name} took longer than {self.timeout:g} s to extract and was stopped: "
+                    "check the file, or raise --timeout"
+                )
+            result = worker.conn.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
+            if worker is not None:
+                self._retire(worker)
+                worker = None
+            raise UnreadablePDF(f"{name} crashed the extraction worker ({type(exc).__name__})") from exc
+        finally:
+            if worker is not None:
+                self._idle.put(worker)
+        return result
+
+    def close(self) -> None:
+        with self._lock:
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
+            worker.stop()

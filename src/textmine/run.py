@@ -1,0 +1,112 @@
+"""The steps of one pipeline run as plain functions; ``flows/pipeline.py`` wraps each in a task.
+
+Each step takes and returns plain data, so the whole run can also be driven
+without Prefect (see ``tests/test_pipeline.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import store
+from .classify import PassageClassifier, classify_passages, model_version
+from .corpus import Document
+from .corrections import apply_corrections
+from .extract import EXTRACTOR_VERSION, Block
+from .parallel import ExtractionPool
+from .segment import blocks_to_passages
+from .errors import TextmineError
+
+
+@dataclass
+class DocResult:
+    """What one document gave: its passages and page count, or an error."""
+
+    file: str
+    passages: list[dict] = field(default_factory=list)
+    pages: int = 0
+    error: str | None = None
+    step: str | None = None
+    cached: bool = False
+
+
+def extraction_key(doc: Document) -> str:
+    return f"{doc.sha256}-x{EXTRACTOR_VERSION}"
+
+
+def prepare_document(doc: Document, out: Path, pool: ExtractionPool, max_words: int = 250) -> DocResult:
+    """Extract (or reuse the cached extraction of) one document and split it into passages."""
+    cached = store.read_cache(out, "extract", extraction_key(doc))
+    if cached is None:
+        try:
+            result = pool.extract(doc.path)
+        except TextmineError as exc:
+            return DocResult(doc.file, error=str(exc), step="extract")
+        if "error" in result:
+            return DocResult(doc.file, error=result["error"], step="extract")
+        store.write_cache(out, "extract", extraction_key(doc), result)
+        cached, was_cached = result, False
+    else:
+        was_cached = True
+    blocks = [Block(**b) for b in cached["blocks"]]
+    passages = blocks_to_passages(blocks, doc.file, doc.meta, max_words)
+    return DocResult(doc.file, passages, cached["pages"], cached=was_cached)
+
+
+def text_key(passage: dict) -> str:
+    return hashlib.sha1(f"{passage.get('section') or ''}\x1f{passage['text']}".encode("utf-8")).hexdigest()
+
+
+def label_passages(passages: list[dict], model: PassageClassifier, out: Path) -> tuple[list[dict], int]:
+    """Classify passages, reusing labels cached for the same text, section and model.
+
+    Returns the labelled passages and how many were classified anew.
+    """
+    version = model_version(model)
+    cache = store.read_cache(out, "labels", version) or {}
+    todo = [p for p in passages if text_key(p) not in cache]
+    for p, labelled in zip(todo, classify_passages(model, todo)):
+        cache[text_key(p)] = {k: labelled[k] for k in ("themes", "factors", "stage", "recommendation", "audience", "scores")}
+    if todo:
+        store.write_cache(out, "labels", version, cache)
+    labelled = [{**p, **cache[text_key(p)], "label_source": "model"} for p in passages]
+    return labelled, len(todo)
+
+
+def publish_outputs(out: Path, passages: list[dict], errors: list[dict], extra_files: dict[str, bytes] | None = None,
+                    record: dict | None = None) -> Path:
+    """Write every output of the run into a new run folder, then publish it atomically."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    run_dir = store.staging_dir(out, (record or {}).get("run_id") or store.new_run_id())
+    passages = apply_corrections(out, passages)
+    store.write_passages(run_dir / "passages.parquet", passages)
+    store.write_errors(run_dir / "errors.csv", errors)
+    for name, content in (extra_files or {}).items():
+        target = run_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    import json
+
+    (run_dir / "run.json").write_text(json.dumps(record or {}, indent=2, sort_keys=True), encoding="utf-8")
+    store.publish(out, run_dir)
+    return run_dir
+
+
+def summary_line(record: dict) -> str:
+    """The one-paragraph summary printed at the end of a run."""
+    return (
+        f"textmine run {record['status']}: {record['documents']} documents "
+        f"({record['extracted']} extracted, {record['cached']} from cache), {record['pages']} pages, "
+        f"{record['passages']} passages ({record['classified']} classified anew), "
+        f"{record['errors']} errors, in {record['seconds']:.1f} s. "
+        f"Outputs in {record['out']}"
+        + (f"; see {record['out']}/errors.csv for the files that failed." if record["errors"] else ".")
+    )
+
+
+def timer() -> float:
+    return time.perf_counter()

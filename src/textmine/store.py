@@ -1,0 +1,244 @@
+"""Write a run's outputs atomically, keep caches and run records, guard against two writers.
+
+Layout of an output folder ``OUT``::
+
+    OUT/passages.parquet, errors.csv, ...   links into the current run (read these)
+    OUT/corrections.sqlite                  researchers' corrections (never written by a run)
+    OUT/runs.jsonl                          one record per run
+    OUT/.textmine/runs/<run_id>/            the files of each published run
+    OUT/.textmine/current -> runs/<run_id>  switched in one atomic rename
+    OUT/.textmine/cache/                    extraction cache, by file hash
+    OUT/.textmine/lock                      held by the run that is writing
+
+A run writes every file into a fresh ``runs/<run_id>`` folder and then replaces the
+``current`` link in one ``rename``: a run killed at any moment leaves the previous
+outputs complete and readable.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import taxonomy
+from .errors import TextmineError
+
+STATE = ".textmine"
+KEEP_RUNS = 3
+
+PASSAGE_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("file", pa.string()),
+        ("council", pa.string()),
+        ("date", pa.string()),
+        ("timepoint", pa.string()),
+        ("doc_type", pa.string()),
+        ("page", pa.int32()),
+        ("section", pa.string()),
+        ("kind", pa.string()),
+        ("text", pa.string()),
+        ("themes", pa.list_(pa.string())),
+        ("factors", pa.list_(pa.string())),
+        ("stage", pa.string()),
+        ("recommendation", pa.bool_()),
+        ("audience", pa.string()),
+        ("scores", pa.map_(pa.string(), pa.float64())),
+        ("label_source", pa.string()),
+    ]
+)
+PASSAGE_COLUMNS = PASSAGE_SCHEMA.names
+
+
+class RunLocked(TextmineError):
+    """Another run is writing to the same output folder."""
+
+
+def state_dir(out: Path) -> Path:
+    return Path(out) / STATE
+
+
+@contextmanager
+def run_lock(out: Path) -> Iterator[None]:
+    """Hold the output folder's write lock, or raise ``RunLocked`` at once."""
+    state = state_dir(out)
+    state.mkdir(parents=True, exist_ok=True)
+    fh = open(state / "lock", "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise RunLocked(f"another textmine run ({holder}) is writing to {out}: wait for it to finish, or use another --out")
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
+
+
+def passages_table(passages: list[dict]) -> pa.Table:
+    rows = [
+        {
+            **{c: p.get(c) for c in PASSAGE_COLUMNS},
+            "themes": list(p.get("themes") or []),
+            "factors": list(p.get("factors") or []),
+            "scores": sorted((p.get("scores") or {}).items()),
+        }
+        for p in passages
+    ]
+    return pa.Table.from_pylist(rows, schema=PASSAGE_SCHEMA)
+
+
+def write_passages(path: Path, passages: list[dict]) -> None:
+    pq.write_table(passages_table(passages), path)
+
+
+def read_passages(path: Path) -> list[dict]:
+    """Passages of a parquet file as dicts (scores as a dict)."""
+    rows = pq.read_table(path).to_pylist()
+    for row in rows:
+        row["scores"] = dict(row["scores"] or [])
+    return rows
+
+
+def write_errors(path: Path, errors: list[dict]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["file", "step", "error"])
+        writer.writeheader()
+        writer.writerows({k: e.get(k, "") for k in ("file", "step", "error")} for e in errors)
+
+
+def staging_dir(out: Path, run_id: str) -> Path:
+    path = state_dir(out) / "runs" / run_id
+    path.mkdir(parents=True, exist_ok=False)
+    return path
+
+
+def publish(out: Path, run_dir: Path) -> None:
+    """Make ``run_dir`` the current outputs in one atomic step and link its files into ``out``."""
+    out = Path(out)
+    state = state_dir(out)
+    for f in run_dir.iterdir():
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+    tmp = state / f"current.{os.getpid()}.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(Path("runs") / run_dir.name, tmp)
+    os.replace(tmp, state / "current")
+    dir_fd = os.open(state, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    for f in run_dir.iterdir():
+        _link(out / f.name, Path(STATE) / "current" / f.name)
+    _prune_links(out)
+    _prune_runs(state, keep=KEEP_RUNS)
+
+
+def _link(path: Path, target: Path) -> None:
+    if path.is_symlink() and os.readlink(path) == str(target):
+        return
+    tmp = path.with_name(f".{path.name}.tmp")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, path)
+
+
+def _prune_links(out: Path) -> None:
+    """Remove links to files the current run no longer has (e.g. a chart that is gone)."""
+    for path in out.iterdir():
+        if path.is_symlink() and os.readlink(path).startswith(STATE) and not path.exists():
+            path.unlink()
+
+
+def _prune_runs(state: Path, keep: int) -> None:
+    runs = sorted((state / "runs").iterdir())
+    current = os.readlink(state / "current").split("/")[-1]
+    for old in runs[:-keep]:
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def previous_run_dir(out: Path) -> Path | None:
+    """The folder of the currently published run, if there is one."""
+    current = state_dir(out) / "current"
+    return current.resolve() if current.exists() else None
+
+
+def clean_stale_runs(out: Path) -> None:
+    """Remove run folders that were never published (a run that was killed)."""
+    state = state_dir(out)
+    runs = state / "runs"
+    if not runs.exists():
+        return
+    current = previous_run_dir(out)
+    published = {current.name} if current else set()
+    for path in runs.iterdir():
+        if path.name not in published and not (path / "run.json").exists():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def append_run_record(out: Path, record: dict) -> None:
+    with open(Path(out) / "runs.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, sort_keys=True) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+# --------------------------------------------------------------------------- caches
+
+
+def cache_dir(out: Path, name: str) -> Path:
+    path = state_dir(out) / "cache" / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def read_cache(out: Path, name: str, key: str) -> dict | list | None:
+    path = cache_dir(out, name) / f"{key}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def write_cache(out: Path, name: str, key: str, value: dict | list) -> None:
+    path = cache_dir(out, name) / f"{key}.json"
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(value), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def empty_labels() -> dict:
+    return {"themes": [], "factors": [], "stage": None, "recommendation": False, "audience": None, "scores": {}}
+
+
+def label_fields() -> tuple[str, ...]:
+    return ("themes", "factors", "stage", "recommendation", "audience")
+
+
+def known_labels() -> set[str]:
+    return set(taxonomy.THEMES) | set(taxonomy.FACTORS) | set(taxonomy.STAGES)
