@@ -116,9 +116,13 @@ class Block:
     table: int | None = None
     row: int | None = None
     col: int | None = None
+    # Layout facts used to re-join paragraphs across breaks; not part of the output.
+    ends_full: bool = field(default=False, repr=False, compare=False)
+    starts_indented: bool = field(default=False, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        skip = {"ends_full", "starts_indented"}
+        return {k: v for k, v in asdict(self).items() if v is not None and k not in skip}
 
 
 @dataclass
@@ -217,7 +221,11 @@ def find_tables(edges: list[tuple], words: list[Word], page_height: float) -> li
     columns come from vertical rules where there are any, else from the gaps that
     run down through the words of every row.
     """
-    horizontal = [(x0, x1, top) for o, x0, x1, top, _ in edges if o == "h" and x1 - x0 > 40]
+    # Rules in the top and bottom margins underline running headers and footers.
+    body = (page_height * 0.06, page_height * 0.94)
+    horizontal = [
+        (x0, x1, top) for o, x0, x1, top, _ in edges if o == "h" and x1 - x0 > 40 and body[0] < top < body[1]
+    ]
     vertical = [(x0, top, bottom) for o, x0, _, top, bottom in edges if o == "v" and bottom - top > 4]
     groups: dict[tuple[int, int], list[float]] = {}
     for x0, x1, top in horizontal:
@@ -226,7 +234,7 @@ def find_tables(edges: list[tuple], words: list[Word], page_height: float) -> li
     tables = []
     for (kx0, kx1), tops in groups.items():
         ys = _dedupe(sorted(tops), 2.0)
-        for run in _chains(ys, max_gap=page_height * 0.4):
+        for run in _chains(ys, max_gap=200.0):
             if len(run) < 3:
                 continue
             x0 = min(h[0] for h in horizontal if round(h[0] / 4) == kx0)
@@ -272,7 +280,7 @@ def _chains(ys: list[float], max_gap: float) -> list[list[float]]:
     return runs
 
 
-def _column_gaps(words: list[Word], x0: float, x1: float, min_gap: float = 6.0) -> list[float]:
+def _column_gaps(words: list[Word], x0: float, x1: float, min_gap: float = 4.0) -> list[float]:
     covered = sorted((w.x0, w.x1) for w in words)
     gaps, reach = [], x0
     for a, b in covered:
@@ -520,6 +528,7 @@ class _Style:
     body_size: float
     body_bold: bool
     heading_levels: dict[tuple[float, bool], int]
+    pitch: float = 0.0  # the usual distance between the tops of two body lines
 
 
 def document_style(pages: list[PageData]) -> _Style:
@@ -529,13 +538,20 @@ def document_style(pages: list[PageData]) -> _Style:
         for w in page.words:
             weights[(w.size, w.bold)] += len(w.text)
     if not weights:
-        return _Style(10.0, False, {})
+        return _Style(10.0, False, {}, 13.0)
     (body_size, body_bold), _ = weights.most_common(1)[0]
+    pitches: Counter = Counter()
+    for page in pages:
+        lines = [ln for ln in words_to_lines(page.words) if ln.size == body_size]
+        for a, b in zip(lines, lines[1:]):
+            if 0.8 * body_size < b.top - a.top < 2.5 * body_size:
+                pitches[round((b.top - a.top) * 2) / 2] += 1
+    pitch = pitches.most_common(1)[0][0] if pitches else body_size * 1.25
     heading_styles = sorted(
         {k for k in weights if k[0] >= body_size + 0.9 or (k[1] and not body_bold and k[0] >= body_size - 0.5)},
         key=lambda k: (-k[0], not k[1]),
     )
-    return _Style(body_size, body_bold, {k: i + 1 for i, k in enumerate(heading_styles)})
+    return _Style(body_size, body_bold, {k: i + 1 for i, k in enumerate(heading_styles)}, pitch)
 
 
 def _line_style(ln: Line) -> tuple[float, bool]:
@@ -578,8 +594,7 @@ def region_to_blocks(region: Region, page: int, style: _Style, vocabulary: Count
     lines = region.lines
     if not lines:
         return []
-    pitches = [b.top - a.top for a, b in zip(lines, lines[1:]) if a.size == b.size and b.top > a.top]
-    pitch = statistics.median(pitches) if pitches else style.body_size * 1.3
+    pitch = style.pitch or style.body_size * 1.3
     width = region.right - region.left
     blocks: list[tuple[str, list[Line], int | None]] = []  # kind, lines, heading level
     bullet_indent: float | None = None
@@ -594,6 +609,8 @@ def region_to_blocks(region: Region, page: int, style: _Style, vocabulary: Count
             bullet_indent = None
             continue
         is_bullet, _ = _bullet_start(ln)
+        if is_bullet and prev is not None and ENUMERATOR.match(ln.words[0].text) and not TERMINAL.search(prev.text):
+            is_bullet = ln.top - prev.top > pitch * 1.35  # "... under\n18. A third" is not a list item
         new = prev is None or not blocks or blocks[-1][0] == "heading"
         if not new and prev is not None:
             gap = ln.top - prev.top
@@ -628,7 +645,10 @@ def region_to_blocks(region: Region, page: int, style: _Style, vocabulary: Count
         else:
             text = lines_to_text(blines, vocabulary)
         if text:
-            out.append(Block(page, kind, text, level=level))
+            block = Block(page, kind, text, level=level)
+            block.ends_full = blines[-1].x1 >= region.right - max(0.06 * width, style.body_size)
+            block.starts_indented = blines[0].x0 > region.left + style.body_size * 0.8
+            out.append(block)
     return out
 
 
@@ -637,12 +657,17 @@ def _text_line(text: str) -> Line:
 
 
 def _continues(prev: Block, nxt: Block) -> bool:
-    """Whether ``nxt`` (first block after a page or column break) continues ``prev``."""
+    """Whether ``nxt`` (first block after a page or column break) continues ``prev``.
+
+    It does when ``prev`` stops mid-sentence, when ``nxt`` starts in lower case, or
+    when ``prev`` fills its last line to the margin and ``nxt`` starts without an
+    indent (a sentence that happened to end at the foot of the page).
+    """
     if prev.kind not in ("paragraph", "bullet") or nxt.kind != "paragraph":
         return False
-    if not TERMINAL.search(prev.text):
+    if not TERMINAL.search(prev.text) or nxt.text[:1].islower():
         return True
-    return nxt.text[:1].islower()
+    return prev.ends_full and not nxt.starts_indented
 
 
 def _vocabulary(pages: list[PageData]) -> Counter:
@@ -664,9 +689,13 @@ def pages_to_blocks(pages: list[PageData]) -> list[Block]:
     table_index = -1
     last_table_header: list[str] | None = None
     row_offset = 0
+    after_break = False  # the region follows a page or column break
     for page in pages:
+        after_break = True
         for region in page_to_regions(page):
             new_blocks = region_to_blocks(region, page.number, style, vocabulary)
+            if not new_blocks:
+                continue
             if region.table is not None:
                 header = region.table.rows[0] if region.table.rows else None
                 continuing = bool(blocks) and blocks[-1].kind == "table_cell" and last_table_header == header
@@ -682,9 +711,11 @@ def pages_to_blocks(pages: list[PageData]) -> list[Block]:
                 for b in new_blocks:
                     b.table = table_index
                 row_offset += len(region.table.rows) - (1 if continuing else 0)
-            elif new_blocks and blocks and _continues(blocks[-1], new_blocks[0]):
+            elif (after_break or region.column == 1) and blocks and _continues(blocks[-1], new_blocks[0]):
                 blocks[-1].text = join_hyphenated(blocks[-1].text, new_blocks[0].text, vocabulary)
+                blocks[-1].ends_full = new_blocks[0].ends_full
                 new_blocks = new_blocks[1:]
+            after_break = False
             blocks += new_blocks
     return assign_sections(blocks)
 

@@ -167,7 +167,7 @@ def _table(rows: list[list[str]], styles: dict, width: float):
     ncols = max(len(row) for row in rows)
     rows = [row + [""] * (ncols - len(row)) for row in rows]
     lengths = [max(len(row[c]) for row in rows) for c in range(ncols)]
-    weights = [min(max(n, 6), 60) for n in lengths]
+    weights = [min(max(n, 9), 60) for n in lengths]
     col_widths = [width * w / sum(weights) for w in weights]
     data = [
         [Paragraph(_escape(cell), styles["header_cell"] if r == 0 else styles["cell"]) for cell in row]
