@@ -238,10 +238,13 @@ def _platt(decision: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     """Fit p = sigmoid(a * d + b) on out-of-fold decision values."""
     from sklearn.linear_model import LogisticRegression
 
-    if truth.min() == truth.max():
+    if truth.min() == truth.max() or truth.sum() < 3:
+        return 1.0, 0.0  # too few positives to calibrate: keep the head's own probabilities
+    lr = LogisticRegression(C=1.0).fit(decision.reshape(-1, 1), truth)
+    slope = float(lr.coef_[0, 0])
+    if slope <= 0:  # out-of-fold scores carry no ranking signal; do not invert the head
         return 1.0, 0.0
-    lr = LogisticRegression(C=1e4).fit(decision.reshape(-1, 1), truth)
-    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    return slope, float(lr.intercept_[0])
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -273,9 +276,9 @@ class PassageClassifier:
         for j in range(Y.shape[1]):
             rows = np.ones(Y.shape[0], bool) if sample_mask is None or j != Y.shape[1] - 1 else sample_mask
             y = Y[rows, j]
-            if y.min() == y.max():
+            if len(y) == 0 or y.min() == y.max():  # nothing to learn: a constant head
                 coefs.append(np.zeros(X.shape[1]))
-                intercepts.append(-5.0 if y.max() == 0 else 5.0)
+                intercepts.append(5.0 if len(y) and y.max() == 1 else -5.0)
                 continue
             lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000, solver="liblinear")
             lr.fit(X[rows], y)

@@ -81,7 +81,8 @@ def validate_changes(changes: dict) -> dict:
 def save_correction(out: Path, passage: dict, changes: dict, author: str = "local") -> dict:
     """Store a correction of ``passage`` and return its full label set after the change."""
     clean = validate_changes(changes)
-    labels = {f: passage.get(f) for f in FIELDS}
+    earlier = latest_corrections(corrections_path(out)).get(passage["id"])
+    labels = dict(earlier["labels"]) if earlier else {f: passage.get(f) for f in FIELDS}
     labels.update(clean)
     if not labels.get("recommendation"):
         labels["audience"] = None

@@ -174,6 +174,8 @@ def read_pages(path: Path) -> Iterator[PageData]:
         if isinstance(cause, PDFPasswordIncorrect) or "password" in repr(cause).lower():
             raise EncryptedPDF(f"{path.name} is encrypted with a password: save an unprotected copy") from exc
         head = path.read_bytes()[:5]
+        if type(cause).__name__ == "PSEOF":
+            raise UnreadablePDF(f"{path.name} is truncated (the file ends early): copy it again from its source") from exc
         if head != b"%PDF-":
             raise UnreadablePDF(f"{path.name} is not a PDF (it starts with {head!r})") from exc
         raise UnreadablePDF(f"{path.name} could not be parsed as a PDF ({type(cause).__name__}: {cause})") from exc
@@ -348,33 +350,38 @@ def words_to_lines(words: list[Word]) -> list[Line]:
     return [Line(sorted(ln, key=lambda w: w.x0)) for ln in lines]
 
 
-def _segments(line: Line) -> list[tuple[float, float]]:
-    gap = max(8.0, 1.2 * line.size)
-    segs: list[list[float]] = []
-    for w in line.words:
-        if segs and w.x0 - segs[-1][1] < gap:
-            segs[-1][1] = max(segs[-1][1], w.x1)
-        else:
-            segs.append([w.x0, w.x1])
-    return [(a, b) for a, b in segs]
-
-
 def find_gutter(lines: list[Line], width: float) -> float | None:
-    """The x of the gap between two columns of text, or None for a one-column page."""
-    lo, hi = int(width * 0.25), int(width * 0.75)
-    open_rows = Counter()
-    for ln in lines:
-        segs = _segments(ln)
-        for (a0, a1), (b0, b1) in zip(segs, segs[1:]):
-            for x in range(max(lo, int(a1) + 1), min(hi, int(b0))):
-                open_rows[x] += 1
-    if not open_rows:
-        return None
-    best = max(open_rows.values())
-    if best < 3:
-        return None
-    xs = [x for x, n in open_rows.items() if n == best]
-    return (min(xs) + max(xs)) / 2
+    """The x of the gap between two columns of text, or None for a one-column page.
+
+    A right column shows itself as at least three wide lines that start at the same
+    x in the middle of the page; the left column as at least three wide lines that
+    end before it. Both must be present.
+    """
+    starts = Counter(
+        round(ln.x0 / 2) * 2 for ln in lines if width * 0.3 < ln.x0 < width * 0.7 and ln.x1 - ln.x0 > width * 0.2
+    )
+    for right_x, count in starts.most_common(3):
+        if count < 3:
+            break
+        left = [ln for ln in lines if ln.x1 < right_x - 4 and ln.x0 < width * 0.3 and ln.x1 - ln.x0 > width * 0.2]
+        if len(left) >= 3:
+            return (max(ln.x1 for ln in left) + right_x) / 2
+    # Lines of both columns may share a baseline: split them at wide gaps first.
+    pieces = [Line(list(seg)) for ln in lines for seg in _split_at_gaps(ln)]
+    if len(pieces) > len(lines):
+        return find_gutter(pieces, width)
+    return None
+
+
+def _split_at_gaps(line: Line) -> list[list[Word]]:
+    gap = max(8.0, 1.2 * line.size)
+    groups: list[list[Word]] = []
+    for w in line.words:
+        if groups and w.x0 - groups[-1][-1].x1 < gap:
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+    return groups
 
 
 def page_to_regions(page: PageData) -> list[Region]:

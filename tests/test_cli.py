@@ -1,0 +1,77 @@
+"""The command line through click's runner: help, extract, classify, evaluate, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from textmine.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def commands() -> list[str]:
+    return sorted(main.commands)
+
+
+@pytest.mark.parametrize("name", commands())
+def test_every_command_has_help_and_is_in_the_readme(name):
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0
+    assert len(main.commands[name].help or "") > 40
+    assert re.search(rf"textmine {name}\b", (ROOT / "README.md").read_text()), f"README does not show `textmine {name}`"
+
+
+def test_extract_prints_json_lines_with_kind_page_and_section(fixtures):
+    result = CliRunner().invoke(main, ["extract", str(fixtures["features-formal"])])
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert {"heading", "paragraph", "bullet", "table_cell"} <= {r["kind"] for r in rows}
+    assert all({"text", "page", "kind", "section"} <= set(r) for r in rows)
+
+
+def test_extract_of_a_bad_file_is_one_clear_line(fixtures):
+    result = CliRunner().invoke(main, ["extract", str(fixtures["not_a_pdf"])])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: not_a_pdf.pdf is not a PDF (it starts with b'<html')"
+
+
+def test_classify_round_trips_ids_and_fields(tiny_model_dir):
+    lines = "\n".join(json.dumps({"id": i, "text": t}) for i, t in enumerate(["Caseloads are high.", "Children are listened to."]))
+    result = CliRunner().invoke(main, ["classify", "--model", str(tiny_model_dir)], input=lines)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["id"] for r in rows] == [0, 1]
+    assert all(set(r) == {"id", "themes", "factors", "stage", "recommendation", "audience", "scores"} for r in rows)
+
+
+def test_classify_names_a_malformed_line(tiny_model_dir):
+    result = CliRunner().invoke(main, ["classify", "--model", str(tiny_model_dir)], input='{"id": 1, "text": "ok"}\nnot json\n')
+    assert result.exit_code == 1
+    assert "stdin: line 2 is not valid JSON" in result.output
+
+
+def test_evaluate_prints_per_label_scores_and_macros(tiny_model_dir, tmp_path, tiny_examples):
+    path = tmp_path / "gold.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in tiny_examples))
+    result = CliRunner().invoke(main, ["evaluate", str(path), "--model", str(tiny_model_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["n"] == len(tiny_examples)
+    assert set(report["macro"]) >= {"theme", "factor", "stage", "recommendation"}
+    text = CliRunner().invoke(main, ["evaluate", str(path), "--model", str(tiny_model_dir)]).output
+    assert "kappa" in text and "capacity_and_resources" in text
+
+
+def test_a_missing_model_is_one_clear_line(tmp_path):
+    result = CliRunner().invoke(main, ["classify", "--model", str(tmp_path)], input='{"id": 1, "text": "x"}\n')
+    assert result.exit_code == 1 and "not a textmine model folder" in result.output
+
+
+def test_run_refuses_a_missing_corpus(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "does not exist" in result.output
