@@ -15,10 +15,10 @@ from textmine.config import quiet_prefect
 quiet_prefect()
 
 from prefect import flow, task  # noqa: E402
-from prefect.artifacts import create_markdown_artifact  # noqa: E402
+from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
+from textmine import report  # noqa: E402
 from textmine import run as steps  # noqa: E402
 from textmine import store  # noqa: E402
 from textmine.classify import load_model, model_version  # noqa: E402
@@ -41,9 +41,36 @@ def classify(passages: list[dict], model_path: Path | None, out: Path) -> tuple[
     return labelled, fresh, model_version(model)
 
 
+@task(name="aggregate-and-report", cache_policy=NO_CACHE)
+def aggregate(passages: list[dict]):
+    return report.output_files(passages)
+
+
 @task(name="publish", cache_policy=NO_CACHE)
-def publish(out: Path, passages: list[dict], errors: list[dict], record: dict) -> Path:
-    return steps.publish_outputs(out, passages, errors, record=record)
+def publish(out: Path, passages: list[dict], errors: list[dict], files: dict[str, bytes], record: dict) -> Path:
+    return steps.publish_outputs(out, passages, errors, files, record=record)
+
+
+def publish_artifacts(record: dict, tables: dict, summary: list[str]) -> None:
+    """Key tables and the summary next to the run in the Prefect UI."""
+    create_markdown_artifact(
+        key="textmine-run-summary",
+        markdown="## textmine run\n\n" + steps.summary_line(record) + "\n\n" + "\n".join(f"- {s}" for s in summary),
+        description="Summary of the textmine run",
+    )
+    prev = tables["prevalence"]
+    by_time = prev[(prev.axis == "theme") & (prev.council == "all") & (prev.period == "all") & (prev.doc_type == "all")]
+    create_table_artifact(
+        key="textmine-theme-by-timepoint",
+        table=by_time[["label", "timepoint", "passages", "total", "share", "ci_low", "ci_high"]].round(4).to_dict("records"),
+        description="Theme prevalence by timepoint (share of passages, 95% Wilson interval)",
+    )
+    comp = tables["recommendation_comparison"].dropna(subset=["std_residual"]).sort_values("std_residual", ascending=False)
+    create_table_artifact(
+        key="textmine-recommendation-residuals",
+        table=comp.head(12)[["council", "theme", "recommendations", "expected", "std_residual", "p_value"]].round(4).to_dict("records"),
+        description="Councils x recommendation themes with the largest excess (adjusted residuals)",
+    )
 
 
 def _progress(done: int, total: int, name: str) -> None:
@@ -93,14 +120,11 @@ def pipeline(corpus: str, out: str, model: str | None = None, workers: int = 0, 
             "classified": fresh,
             "errors": len(errors),
         }
+        files, tables, summary = aggregate(labelled)
         record["seconds"] = round(steps.timer() - started, 2)
-        publish(settings.out, labelled, errors, record)
+        publish(settings.out, labelled, errors, files, record)
         store.append_run_record(settings.out, record)
-    create_markdown_artifact(
-        key="textmine-run-summary",
-        markdown="## textmine run\n\n" + steps.summary_line(record),
-        description="Summary of the textmine run",
-    )
+    publish_artifacts(record, tables, summary)
     return record
 
 

@@ -39,6 +39,27 @@ def test_a_run_writes_passages_and_errors_and_a_run_record(pipeline, corpus, tmp
     assert runs[-1]["passages"] == len(passages)
 
 
+def test_the_tables_agree_with_passages_parquet(pipeline, corpus, tmp_path, tiny_model_dir):
+    import pandas as pd
+
+    out = tmp_path / "out"
+    pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
+    passages = store.read_passages(out / "passages.parquet")
+    prev = pd.read_csv(out / "prevalence.csv", keep_default_na=False)
+    overall = prev[(prev.council == "all") & (prev.timepoint == "all") & (prev.period == "all") & (prev.doc_type == "all")]
+    for _, r in overall.iterrows():
+        if r.axis == "theme":
+            expected = sum(r.label in p["themes"] for p in passages)
+        elif r.axis == "factor":
+            expected = sum(r.label in p["factors"] for p in passages)
+        else:
+            expected = sum(p["stage"] == r.label for p in passages)
+        assert (r.passages, r.total) == (expected, len(passages))
+    recs = pd.read_csv(out / "recommendations.csv")
+    assert len(recs) == sum(p["recommendation"] for p in passages)
+    assert (out / "report.html").read_text().startswith("<!doctype html>")
+
+
 def test_a_rerun_uses_the_cache_and_follows_changes(pipeline, corpus, tmp_path, tiny_model_dir, fixtures):
     out = tmp_path / "out"
     first = pipeline(str(corpus), str(out), str(tiny_model_dir), workers=2, timeout=60)

@@ -39,13 +39,14 @@ def test_publish_switches_all_outputs_at_once_and_keeps_a_few_runs(tmp_path):
 
 
 def test_a_run_killed_before_publishing_leaves_the_previous_outputs(tmp_path):
-    publish_outputs(tmp_path, [PASSAGE], [], record={"run_id": "first"})
+    first = store.new_run_id()
+    publish_outputs(tmp_path, [PASSAGE], [], record={"run_id": first})
     code = textwrap.dedent(
         f"""
         import os, signal
         from pathlib import Path
         from textmine import store
-        run_dir = store.staging_dir(Path({str(tmp_path)!r}), "killed")
+        run_dir = store.staging_dir(Path({str(tmp_path)!r}), store.new_run_id())
         (run_dir / "passages.parquet").write_bytes(b"half-written")
         os.kill(os.getpid(), signal.SIGKILL)
         """
@@ -54,8 +55,9 @@ def test_a_run_killed_before_publishing_leaves_the_previous_outputs(tmp_path):
     assert proc.returncode == -9
     (current,) = store.read_passages(tmp_path / "passages.parquet")
     assert current["id"] == "p1"
+    assert len(list((tmp_path / ".textmine" / "runs").iterdir())) == 2
     store.clean_stale_runs(tmp_path)
-    assert not (tmp_path / ".textmine" / "runs" / "killed").exists()
+    assert [p.name for p in (tmp_path / ".textmine" / "runs").iterdir()] == [first]
 
 
 def test_a_second_writer_is_refused_with_a_clear_message(tmp_path):

@@ -95,6 +95,6 @@ def discover(corpus: Path) -> tuple[list[Document], list[str]]:
 
 def period(iso_date: str | None) -> str | None:
     """The calendar period (year) of an ISO date, or None."""
-    if not iso_date or not re.match(r"^\d{4}", iso_date):
+    if not isinstance(iso_date, str) or not re.match(r"^\d{4}", iso_date):
         return None
     return iso_date[:4]

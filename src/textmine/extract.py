@@ -18,17 +18,24 @@ Only ``read_pages`` touches pdfplumber; everything after it is pure.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import statistics
 import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import EncryptedPDF, NoTextLayer, UnreadablePDF
 
-EXTRACTOR_VERSION = "1"
+
+
+@lru_cache(maxsize=1)
+def extractor_version() -> str:
+    """A fingerprint of this module's code: cached extractions are reused only by the same extractor."""
+    return hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:12]
 
 BULLET_GLYPHS = set("\u2022\u25cf\u25aa\u25a0\u25e6\u2023\u2219\u00b7\u2013\u2014-*\u27a2\u25ba\u2043\u2713\u25c6\u25cb\uf0b7\uf0a7\uf0d8")
 TERMINAL = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")

@@ -15,7 +15,7 @@ from . import store
 from .classify import PassageClassifier, classify_passages, model_version
 from .corpus import Document
 from .corrections import apply_corrections
-from .extract import EXTRACTOR_VERSION, Block
+from .extract import Block, extractor_version
 from .parallel import ExtractionPool
 from .segment import blocks_to_passages
 from .errors import TextmineError
@@ -34,7 +34,7 @@ class DocResult:
 
 
 def extraction_key(doc: Document) -> str:
-    return f"{doc.sha256}-x{EXTRACTOR_VERSION}"
+    return f"{doc.sha256}-x{extractor_version()}"
 
 
 def prepare_document(doc: Document, out: Path, pool: ExtractionPool, max_words: int = 250) -> DocResult:

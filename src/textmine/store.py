@@ -138,9 +138,10 @@ def publish(out: Path, run_dir: Path) -> None:
     """Make ``run_dir`` the current outputs in one atomic step and link its files into ``out``."""
     out = Path(out)
     state = state_dir(out)
-    for f in run_dir.iterdir():
-        with open(f, "rb") as fh:
-            os.fsync(fh.fileno())
+    for f in run_dir.rglob("*"):
+        if f.is_file():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
     tmp = state / f"current.{os.getpid()}.tmp"
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
@@ -189,15 +190,17 @@ def previous_run_dir(out: Path) -> Path | None:
 
 
 def clean_stale_runs(out: Path) -> None:
-    """Remove run folders that were never published (a run that was killed)."""
-    state = state_dir(out)
-    runs = state / "runs"
+    """Remove run folders that were never published (left by a run that was killed or failed).
+
+    Run folders are named by their start time, so any folder newer than the current
+    one was never published. Call it only while holding the run lock.
+    """
+    runs = state_dir(out) / "runs"
     if not runs.exists():
         return
     current = previous_run_dir(out)
-    published = {current.name} if current else set()
     for path in runs.iterdir():
-        if path.name not in published and not (path / "run.json").exists():
+        if current is None or path.name > current.name:
             shutil.rmtree(path, ignore_errors=True)
 
 

@@ -1,0 +1,279 @@
+"""Prevalence tables: how often each label appears, by council, timepoint, period and document type.
+
+Every function takes the passages table (one row per passage, as in
+``passages.parquet``) and returns a plain DataFrame. ``ALL`` marks a margin (a
+row over all values of that column); a missing value is its own group and is
+written empty. Headings are never passages, so they never count.
+"""
+
+from __future__ import annotations
+
+import math
+import numpy as np
+import pandas as pd
+
+from . import taxonomy
+from .corpus import TIMEPOINTS, period
+
+ALL = "all"
+GROUP_COLUMNS = ("council", "timepoint", "period", "doc_type")
+# The groupings written to prevalence.csv: which columns are grouped, the rest are margins.
+GROUPINGS: tuple[tuple[str, ...], ...] = (
+    ("council", "timepoint"),
+    ("council",),
+    ("timepoint",),
+    ("period",),
+    ("doc_type",),
+    (),
+)
+MISSING = ""
+
+
+def wilson(successes: int, total: int, z: float = 1.959964) -> tuple[float, float]:
+    """95% Wilson score interval for a proportion; (nan, nan) when ``total`` is 0.
+
+    >>> [round(x, 4) for x in wilson(8, 20)]
+    [0.2188, 0.6134]
+    """
+    if total <= 0:
+        return (math.nan, math.nan)
+    p = successes / total
+    denom = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denom
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def prepare(passages: pd.DataFrame) -> pd.DataFrame:
+    """Passages with a ``period`` column and missing group values as ``MISSING``."""
+    df = passages.copy()
+    if "period" not in df:
+        df["period"] = [period(d) for d in df.get("date", pd.Series([None] * len(df)))]
+    for col in GROUP_COLUMNS:
+        if col not in df:
+            df[col] = None
+        df[col] = df[col].astype(object).where(df[col].notna(), MISSING).astype(str)
+    for col in ("themes", "factors"):
+        df[col] = [list(v) if v is not None and not (isinstance(v, float) and math.isnan(v)) else [] for v in df[col]]
+    df["stage"] = df["stage"].astype(object).where(df["stage"].notna(), None)
+    return df
+
+
+def label_indicators(df: pd.DataFrame) -> pd.DataFrame:
+    """One boolean column per (axis, label): does the passage carry it."""
+    cols = {}
+    for theme in taxonomy.THEMES:
+        cols[("theme", theme)] = [theme in v for v in df["themes"]]
+    for factor in taxonomy.FACTORS:
+        cols[("factor", factor)] = [factor in v for v in df["factors"]]
+    for stage in taxonomy.STAGES:
+        cols[("stage", stage)] = list(df["stage"] == stage)
+    out = pd.DataFrame(cols, index=df.index)
+    out.columns = pd.MultiIndex.from_tuples(out.columns, names=["axis", "label"])
+    return out
+
+
+def _group_rows(df: pd.DataFrame, unit_counts, count_name: str) -> pd.DataFrame:
+    rows = []
+    for grouped in GROUPINGS:
+        keys = list(grouped)
+        groups = df.groupby(keys, sort=True) if keys else [((), df)]
+        for key, part in groups:
+            key = key if isinstance(key, tuple) else (key,)
+            labels = dict(zip(keys, key))
+            counts, total = unit_counts(part)
+            for (axis, label), n in counts.items():
+                low, high = wilson(int(n), int(total))
+                rows.append(
+                    {
+                        "axis": axis,
+                        "label": label,
+                        **{c: labels.get(c, ALL) for c in GROUP_COLUMNS},
+                        count_name: int(n),
+                        "total": int(total),
+                        "share": n / total if total else math.nan,
+                        "ci_low": low,
+                        "ci_high": high,
+                    }
+                )
+    columns = ["axis", "label", *GROUP_COLUMNS, count_name, "total", "share", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def prevalence(passages: pd.DataFrame) -> pd.DataFrame:
+    """Share of passages carrying each label, per group and margin, with Wilson intervals."""
+    df = prepare(passages)
+    ind = label_indicators(df)
+
+    def counts(part: pd.DataFrame):
+        return ind.loc[part.index].sum(), len(part)
+
+    return _group_rows(df, counts, "passages")
+
+
+def document_prevalence(passages: pd.DataFrame) -> pd.DataFrame:
+    """Share of documents that mention each label at least once, per group and margin."""
+    df = prepare(passages)
+    ind = label_indicators(df)
+
+    def counts(part: pd.DataFrame):
+        per_doc = ind.loc[part.index].groupby(part["file"]).any()
+        return per_doc.sum(), len(per_doc)
+
+    return _group_rows(df, counts, "documents")
+
+
+def recommendations(passages: pd.DataFrame) -> pd.DataFrame:
+    """The recommendation passages with their council, audience and labels."""
+    df = prepare(passages)
+    rec = df[df["recommendation"].fillna(False).astype(bool)]
+    out = rec[["id", "file", "council", "date", "timepoint", "doc_type", "page", "section", "audience", "text"]].copy()
+    out.insert(8, "themes", [";".join(v) for v in rec["themes"]])
+    out.insert(9, "factors", [";".join(v) for v in rec["factors"]])
+    return out.reset_index(drop=True)
+
+
+def chi_square(table: np.ndarray) -> dict:
+    """Chi-square test of independence with adjusted standardised residuals.
+
+    Rows or columns that sum to zero are left out of the test (their residuals are nan).
+    Returns ``chi2``, ``dof``, ``p_value``, ``expected`` and ``residuals``; ``chi2`` is nan
+    when fewer than two rows or columns have any counts.
+    """
+    from scipy.stats import chi2 as chi2_dist
+
+    table = np.asarray(table, dtype=float)
+    rows = table.sum(axis=1) > 0
+    cols = table.sum(axis=0) > 0
+    expected = np.full(table.shape, np.nan)
+    residuals = np.full(table.shape, np.nan)
+    if rows.sum() < 2 or cols.sum() < 2:
+        return {"chi2": math.nan, "dof": 0, "p_value": math.nan, "expected": expected, "residuals": residuals}
+    sub = table[np.ix_(rows, cols)]
+    n = sub.sum()
+    row_tot = sub.sum(axis=1, keepdims=True)
+    col_tot = sub.sum(axis=0, keepdims=True)
+    exp = row_tot @ col_tot / n
+    stat = float(((sub - exp) ** 2 / exp).sum())
+    dof = int((sub.shape[0] - 1) * (sub.shape[1] - 1))
+    adj = (sub - exp) / np.sqrt(exp * (1 - row_tot / n) * (1 - col_tot / n))
+    expected[np.ix_(rows, cols)] = exp
+    residuals[np.ix_(rows, cols)] = adj
+    return {"chi2": stat, "dof": dof, "p_value": float(chi2_dist.sf(stat, dof)), "expected": expected, "residuals": residuals}
+
+
+def recommendation_comparison(passages: pd.DataFrame) -> pd.DataFrame:
+    """Council x theme counts of recommendations, with a chi-square test and residuals.
+
+    A recommendation with two themes counts once under each. The test's statistic,
+    degrees of freedom and p-value repeat on every row; ``note`` says when a test
+    could not be made.
+    """
+    rec = recommendations(passages)
+    councils = sorted(rec["council"].unique())
+    themes = list(taxonomy.THEMES)
+    table = np.array([[sum(t in r.split(";") for r in rec.loc[rec["council"] == c, "themes"]) for t in themes] for c in councils])
+    columns = ["council", "theme", "recommendations", "expected", "std_residual", "chi2", "dof", "p_value", "note"]
+    if not councils:
+        return pd.DataFrame(columns=columns)
+    test = chi_square(table)
+    note = ""
+    if math.isnan(test["chi2"]):
+        note = "needs recommendations from at least two councils on at least two themes"
+    elif (test["expected"][~np.isnan(test["expected"])] < 5).mean() > 0.2:
+        note = "over a fifth of expected counts are below 5: read the p-value with caution"
+    rows = [
+        {
+            "council": c,
+            "theme": t,
+            "recommendations": int(table[i, j]),
+            "expected": test["expected"][i, j],
+            "std_residual": test["residuals"][i, j],
+            "chi2": test["chi2"],
+            "dof": test["dof"],
+            "p_value": test["p_value"],
+            "note": note,
+        }
+        for i, c in enumerate(councils)
+        for j, t in enumerate(themes)
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def stage_shift(passages: pd.DataFrame, before: str = "3-6m", after: str = "12m") -> pd.DataFrame:
+    """For each theme (and all passages) and timepoint, the share of its staged passages at each stage.
+
+    The denominator is the theme's passages that have a stage. ``shift_chi2`` and
+    ``shift_p`` test whether the stage balance differs between ``before`` and
+    ``after`` (the same on every row of a theme).
+    """
+    df = prepare(passages)
+    stages = list(taxonomy.STAGES)
+    staged = df[df["stage"].isin(stages)]
+    rows = []
+    for theme in [ALL, *taxonomy.THEMES]:
+        part = staged if theme == ALL else staged.loc[np.array([theme in v for v in staged["themes"]], dtype=bool)]
+        timepoints = [t for t in TIMEPOINTS if t in set(part["timepoint"])] + sorted(
+            set(part["timepoint"]) - set(TIMEPOINTS)
+        )
+        test_table = np.array([[int(((part["timepoint"] == tp) & (part["stage"] == s)).sum()) for s in stages] for tp in (before, after)])
+        test = chi_square(test_table)
+        for tp in timepoints:
+            at = part[part["timepoint"] == tp]
+            for s in stages:
+                n = int((at["stage"] == s).sum())
+                low, high = wilson(n, len(at))
+                rows.append(
+                    {
+                        "theme": theme, "timepoint": tp, "stage": s, "passages": n, "staged_total": len(at),
+                        "share": n / len(at) if len(at) else math.nan, "ci_low": low, "ci_high": high,
+                        "shift_chi2": test["chi2"], "shift_p": test["p_value"],
+                    }
+                )
+    columns = ["theme", "timepoint", "stage", "passages", "staged_total", "share", "ci_low", "ci_high", "shift_chi2", "shift_p"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def cooccurrence(passages: pd.DataFrame) -> pd.DataFrame:
+    """How often each theme and factor are carried by the same passage."""
+    df = prepare(passages)
+    rows = []
+    for theme in taxonomy.THEMES:
+        has_theme = np.array([theme in v for v in df["themes"]], dtype=bool)
+        for factor in taxonomy.FACTORS:
+            has_factor = np.array([factor in v for v in df["factors"]], dtype=bool)
+            both = int((has_theme & has_factor).sum())
+            either = int((has_theme | has_factor).sum())
+            rows.append(
+                {
+                    "theme": theme, "factor": factor, "passages": both,
+                    "theme_passages": int(has_theme.sum()), "factor_passages": int(has_factor.sum()),
+                    "jaccard": both / either if either else 0.0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def data_gaps(passages: pd.DataFrame) -> list[str]:
+    """Plain sentences about what the data lacks for the comparisons (shown in the report)."""
+    df = prepare(passages)
+    notes = []
+    if df.empty:
+        return ["There are no passages: no document could be read, or the corpus is empty."]
+    for col, what in (("council", "a council"), ("timepoint", "a timepoint"), ("period", "a date"), ("doc_type", "a document type")):
+        missing = int((df[col] == MISSING).sum())
+        if missing == len(df):
+            notes.append(f"No passage has {what}: comparisons by {col} are not possible.")
+        elif missing:
+            files = df.loc[df[col] == MISSING, "file"].nunique()
+            notes.append(f"{missing} passages from {files} documents have no {col}; they form their own (empty) group.")
+    councils = sorted(set(df["council"]) - {MISSING})
+    if len(councils) == 1:
+        notes.append(f"Only one council ({councils[0]}): there is nothing to compare councils with.")
+    if not df["recommendation"].fillna(False).astype(bool).any():
+        notes.append("No passage was classified as a recommendation: there is no recommendations chart.")
+    tps = set(df["timepoint"])
+    if not {"3-6m", "12m"} <= tps:
+        lacking = ", ".join(t for t in ("3-6m", "12m") if t not in tps)
+        notes.append(f"No documents at {lacking}: the shift from actions to outcomes cannot be measured.")
+    return notes

@@ -1,0 +1,310 @@
+"""The report a person reads: charts (PNG and embedded in one HTML file) with the evidence behind them.
+
+``build_report`` takes the passages and the aggregate tables and returns the HTML
+text and the PNG bytes of each chart; writing them is the caller's job. The HTML
+is self-contained (images inline, no scripts, no web fonts), so it opens with no
+network.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import aggregate as ag
+from . import taxonomy
+
+THEME_NAMES = {
+    "practice_and_service_delivery": "Practice & service delivery",
+    "capacity_and_resources": "Capacity & resources",
+    "working_together": "Working together",
+    "voice_of_the_child": "Voice of the child",
+    "performance_management": "Performance management",
+    "vision_strategy_leadership": "Vision, strategy & leadership",
+}
+STAGE_COLOURS = {"insight": "#9ecae1", "action": "#3182bd", "outcome": "#e6550d"}
+EXAMPLES_PER_CHART = 4
+
+
+@dataclass
+class Chart:
+    """One chart: its file name, title, what it shows, PNG bytes and example passages."""
+
+    name: str
+    title: str
+    caption: str
+    png: bytes
+    evidence: list[dict] = field(default_factory=list)
+    evidence_title: str = ""
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=130, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _examples(df: pd.DataFrame, mask, n: int = EXAMPLES_PER_CHART) -> list[dict]:
+    """The passages behind a cell: the most confident first, one per document where possible."""
+    part = df[mask].copy()
+    if part.empty:
+        return []
+    part["_conf"] = [max(s.values()) if isinstance(s, dict) and s else 0.0 for s in part["scores"]]
+    part = part.sort_values("_conf", ascending=False).drop_duplicates("file").head(n)
+    return part[["file", "page", "council", "timepoint", "section", "text"]].to_dict("records")
+
+
+def heatmap_chart(df: pd.DataFrame, prev: pd.DataFrame) -> Chart | None:
+    rows = prev[(prev.axis == "theme") & (prev.timepoint == ag.ALL) & (prev.period == ag.ALL)
+                & (prev.doc_type == ag.ALL) & (prev.council != ag.ALL) & (prev.council != ag.MISSING)]
+    if rows.empty:
+        return None
+    import matplotlib.pyplot as plt
+
+    table = rows.pivot(index="council", columns="label", values="share").reindex(columns=list(taxonomy.THEMES))
+    fig, ax = plt.subplots(figsize=(8.5, 0.55 * len(table) + 2.2))
+    im = ax.imshow(table.values * 100, cmap="Blues", aspect="auto", vmin=0)
+    ax.set_xticks(range(len(table.columns)), [THEME_NAMES[c] for c in table.columns], rotation=30, ha="right")
+    ax.set_yticks(range(len(table.index)), table.index)
+    for i in range(table.shape[0]):
+        for j in range(table.shape[1]):
+            v = table.values[i, j] * 100
+            ax.text(j, i, f"{v:.0f}%", ha="center", va="center", color="white" if v > table.values.max() * 60 else "black", fontsize=8)
+    fig.colorbar(im, ax=ax, label="% of the council's passages")
+    ax.set_title("Share of passages on each theme, by council")
+    i, j = np.unravel_index(np.nanargmax(table.values), table.shape)
+    council, theme = table.index[i], table.columns[j]
+    mask = (df["council"] == council) & df["themes"].map(lambda v: theme in v)
+    return Chart(
+        "council_theme_heatmap", "Themes by council",
+        "Each cell is the share of a council's passages that the classifier put on a theme (a passage can carry several).",
+        _png(fig), _examples(df, mask), f"Evidence for the largest cell: {council}, {THEME_NAMES[theme]}",
+    )
+
+
+def timepoint_chart(df: pd.DataFrame, prev: pd.DataFrame) -> Chart | None:
+    rows = prev[(prev.axis == "theme") & (prev.council == ag.ALL) & (prev.period == ag.ALL)
+                & (prev.doc_type == ag.ALL) & (prev.timepoint != ag.ALL) & (prev.timepoint != ag.MISSING)]
+    if rows.empty:
+        return None
+    import matplotlib.pyplot as plt
+
+    order = [t for t in ag.TIMEPOINTS if t in set(rows.timepoint)]
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    for k, theme in enumerate(taxonomy.THEMES):
+        r = rows[rows.label == theme].set_index("timepoint").reindex(order)
+        x = np.arange(len(order)) + (k - 2.5) * 0.06
+        below = np.clip((r.share - r.ci_low).fillna(0).to_numpy() * 100, 0, None)
+        above = np.clip((r.ci_high - r.share).fillna(0).to_numpy() * 100, 0, None)
+        ax.errorbar(x, r.share * 100, yerr=[below, above],
+                    marker="o", capsize=3, label=THEME_NAMES[theme])
+    ax.set_xticks(range(len(order)), order)
+    ax.set_ylabel("% of passages (95% Wilson interval)")
+    ax.set_title("Theme shares across timepoints")
+    ax.legend(fontsize=7, ncol=2)
+    diff = _largest_change(rows, "3-6m", "12m")
+    evidence, title = [], ""
+    if diff:
+        theme, _ = diff
+        mask = (df["timepoint"] == "12m") & df["themes"].map(lambda v: theme in v)
+        evidence, title = _examples(df, mask), f"Evidence at 12 months: {THEME_NAMES[theme]}"
+    return Chart("theme_by_timepoint", "Themes over the impact journey",
+                 "Share of all passages at each timepoint that carry each theme; bars are 95% intervals.",
+                 _png(fig), evidence, title)
+
+
+def _largest_change(rows: pd.DataFrame, before: str, after: str) -> tuple[str, float] | None:
+    if not {before, after} <= set(rows.timepoint):
+        return None
+    a = rows[rows.timepoint == before].set_index("label").share
+    b = rows[rows.timepoint == after].set_index("label").share
+    change = (b - a).dropna()
+    if change.empty:
+        return None
+    label = change.abs().idxmax()
+    return label, float(change[label])
+
+
+def stage_chart(df: pd.DataFrame, shift: pd.DataFrame) -> Chart | None:
+    rows = shift[shift.timepoint.isin(["3-6m", "12m"])]
+    if rows.empty:
+        return None
+    import matplotlib.pyplot as plt
+
+    themes = [t for t in [ag.ALL, *taxonomy.THEMES] if t in set(rows.theme)]
+    fig, ax = plt.subplots(figsize=(9, 4.4))
+    labels = []
+    y = 0
+    for theme in themes:
+        for tp in ("3-6m", "12m"):
+            r = rows[(rows.theme == theme) & (rows.timepoint == tp)].set_index("stage")
+            if r.empty or r.staged_total.iloc[0] == 0:
+                continue
+            left = 0.0
+            for stage in taxonomy.STAGES:
+                share = float(r.share.get(stage, 0) or 0) * 100
+                ax.barh(y, share, left=left, color=STAGE_COLOURS[stage], label=stage if y == 0 else None)
+                left += share
+            labels.append(f"{'All passages' if theme == ag.ALL else THEME_NAMES[theme]} - {tp} (n={int(r.staged_total.iloc[0])})")
+            y += 1
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("% of the theme's passages that have a stage")
+    ax.set_title("From insight and action to outcome: 3-6 months vs 12 months")
+    ax.legend(loc="lower right", fontsize=8)
+    mask = (df["timepoint"] == "12m") & (df["stage"] == "outcome")
+    return Chart("stage_shift", "The impact journey by theme",
+                 "For each theme, the balance of insight, action and outcome among its passages at 3-6 and 12 months.",
+                 _png(fig), _examples(df, mask), "Evidence: outcomes reported at 12 months")
+
+
+def recommendation_chart(df: pd.DataFrame, comparison: pd.DataFrame) -> Chart | None:
+    if comparison.empty or comparison.recommendations.sum() == 0:
+        return None
+    import matplotlib.pyplot as plt
+
+    table = comparison.pivot(index="council", columns="theme", values="recommendations").reindex(columns=list(taxonomy.THEMES))
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    bottom = np.zeros(len(table))
+    colours = plt.cm.tab10.colors
+    for k, theme in enumerate(table.columns):
+        ax.bar(range(len(table)), table[theme].values, bottom=bottom, label=THEME_NAMES[theme], color=colours[k])
+        bottom += table[theme].values
+    ax.set_xticks(range(len(table)), [c or "(no council)" for c in table.index], rotation=20, ha="right")
+    ax.set_ylabel("recommendations (a recommendation may count under several themes)")
+    ax.set_title("Recommendation themes by council")
+    ax.legend(fontsize=7, ncol=2)
+    best = comparison.dropna(subset=["std_residual"]).sort_values("std_residual", ascending=False).head(1)
+    evidence, title = [], ""
+    if not best.empty:
+        c, t = best.iloc[0]["council"], best.iloc[0]["theme"]
+        mask = df["recommendation"].fillna(False).astype(bool) & (df["council"] == c) & df["themes"].map(lambda v: t in v)
+        evidence, title = _examples(df, mask), f"Evidence for the largest excess: {c or '(no council)'}, {THEME_NAMES[t]}"
+    return Chart("recommendations_by_council", "Recommendations by council",
+                 "Counts of recommendation passages per council and theme.", _png(fig), evidence, title)
+
+
+def summary_sentences(prev: pd.DataFrame, shift: pd.DataFrame, comparison: pd.DataFrame) -> list[str]:
+    """The largest changes and differences, in words, each with its numbers."""
+    out = []
+    theme_rows = prev[(prev.axis == "theme") & (prev.council == ag.ALL) & (prev.period == ag.ALL) & (prev.doc_type == ag.ALL)]
+    change = _largest_change(theme_rows, "3-6m", "12m")
+    if change:
+        label, delta = change
+        out.append(f"Between 3-6 and 12 months the largest change in theme share is {THEME_NAMES[label]}: "
+                   f"{'up' if delta > 0 else 'down'} {abs(delta) * 100:.1f} percentage points.")
+    all_rows = shift[shift.theme == ag.ALL]
+    for stage in ("action", "outcome"):
+        a = all_rows[(all_rows.timepoint == "3-6m") & (all_rows.stage == stage)]
+        b = all_rows[(all_rows.timepoint == "12m") & (all_rows.stage == stage)]
+        if not a.empty and not b.empty:
+            out.append(f"{stage.capitalize()}s make up {a.share.iloc[0] * 100:.0f}% of staged passages at 3-6 months "
+                       f"and {b.share.iloc[0] * 100:.0f}% at 12 months.")
+    if not all_rows.empty and not math.isnan(all_rows.shift_p.iloc[0]):
+        out.append(f"The stage balance differs between 3-6 and 12 months (chi-square {all_rows.shift_chi2.iloc[0]:.1f}, "
+                   f"p = {all_rows.shift_p.iloc[0]:.3g}).")
+    res = comparison.dropna(subset=["std_residual"]).sort_values("std_residual", ascending=False)
+    if not res.empty:
+        top = res.iloc[0]
+        out.append(f"{top.council or '(no council)'} received unusually many recommendations on {THEME_NAMES[top.theme]} "
+                   f"({int(top.recommendations)} against {top.expected:.1f} expected; adjusted residual {top.std_residual:.1f}; "
+                   f"overall test p = {top.p_value:.3g}).")
+    return out
+
+
+def build_charts(passages: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[Chart]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    df = ag.prepare(passages)
+    charts = [
+        heatmap_chart(df, tables["prevalence"]),
+        timepoint_chart(df, tables["prevalence"]),
+        stage_chart(df, tables["stage_shift"]),
+        recommendation_chart(df, tables["recommendation_comparison"]),
+    ]
+    return [c for c in charts if c is not None]
+
+
+def _evidence_html(chart: Chart) -> str:
+    if not chart.evidence:
+        return "<p class='muted'>No passages behind this chart.</p>"
+    items = "".join(
+        f"<li><q>{html.escape(e['text'][:400])}</q><br><span class='src'>{html.escape(str(e['file']))}, page {e['page']}"
+        f"{' &middot; ' + html.escape(e['section']) if e.get('section') else ''}</span></li>"
+        for e in chart.evidence
+    )
+    return f"<h4>{html.escape(chart.evidence_title)}</h4><ul class='evidence'>{items}</ul>"
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.6em} .muted{color:#777} .chart{display:flex;gap:1.5em;border-top:1px solid #ddd;padding:1em 0}
+.chart img{max-width:640px;width:60%} .chart .side{flex:1;font-size:.9em} .evidence li{margin:.5em 0}
+.src{color:#555;font-size:.85em} table{border-collapse:collapse;font-size:.85em} td,th{border:1px solid #ccc;padding:2px 6px}
+.notes{background:#fff8e1;padding:.6em 1em;border-left:4px solid #f0b400}
+"""
+
+
+def build_report(passages: pd.DataFrame, tables: dict[str, pd.DataFrame], title: str = "textmine report") -> tuple[str, dict[str, bytes]]:
+    """The report HTML and the charts as PNG bytes by file name."""
+    charts = build_charts(passages, tables)
+    notes = ag.data_gaps(passages)
+    summary = summary_sentences(tables["prevalence"], tables["stage_shift"], tables["recommendation_comparison"])
+    df = ag.prepare(passages)
+    parts = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='muted'>{len(df)} passages from {df['file'].nunique() if len(df) else 0} documents, "
+        f"{len(set(df['council']) - {ag.MISSING}) if len(df) else 0} councils. Labels come from the classifier "
+        "(or a researcher's correction); every number below can be checked against the passages quoted beside it.</p>",
+    ]
+    if summary:
+        parts.append("<h2>Summary</h2><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in summary) + "</ul>")
+    if notes:
+        parts.append("<div class='notes'><strong>What the data lacks</strong><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul></div>")
+    for chart in charts:
+        data = base64.b64encode(chart.png).decode("ascii")
+        parts.append(
+            f"<section class='chart' id='{chart.name}'><img alt='{html.escape(chart.title)}' src='data:image/png;base64,{data}'>"
+            f"<div class='side'><h3>{html.escape(chart.title)}</h3><p>{html.escape(chart.caption)}</p>{_evidence_html(chart)}</div></section>"
+        )
+    if not charts:
+        parts.append("<p>No charts: there are no labelled passages to count.</p>")
+    parts.append("</body></html>")
+    return "".join(parts), {f"charts/{c.name}.png": c.png for c in charts}
+
+
+def all_tables(passages: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Every aggregate table by its name (file stem)."""
+    return {
+        "prevalence": ag.prevalence(passages),
+        "document_prevalence": ag.document_prevalence(passages),
+        "recommendations": ag.recommendations(passages),
+        "recommendation_comparison": ag.recommendation_comparison(passages),
+        "stage_shift": ag.stage_shift(passages),
+        "cooccurrence": ag.cooccurrence(passages),
+    }
+
+
+def output_files(passages: list[dict], title: str = "textmine report") -> tuple[dict[str, bytes], dict[str, pd.DataFrame], list[str]]:
+    """Every aggregate CSV, the report and its charts as bytes by file name, plus the tables and summary."""
+    columns = ["id", "file", "council", "date", "timepoint", "doc_type", "page", "section", "kind", "text",
+               "themes", "factors", "stage", "recommendation", "audience", "scores", "label_source"]
+    df = pd.DataFrame(passages, columns=columns)
+    tables = all_tables(df)
+    files = {f"{name}.csv": table.to_csv(index=False).encode("utf-8") for name, table in tables.items()}
+    report_html, charts = build_report(df, tables, title)
+    files["report.html"] = report_html.encode("utf-8")
+    files.update(charts)
+    summary = summary_sentences(tables["prevalence"], tables["stage_shift"], tables["recommendation_comparison"])
+    return files, tables, summary
