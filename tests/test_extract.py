@@ -127,3 +127,10 @@ def test_bad_inputs_raise_a_clear_error_naming_the_file(fixtures, name, error, w
         extract_blocks(fixtures[name])
     assert fixtures[name].name in str(info.value)
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["features-formal", "features-modern", "long_table-plain", "page_break-formal"])
+def test_the_fast_engine_gives_the_same_blocks_as_pdfplumber(fixtures, name):
+    fast = [b.to_dict() for b in extract_blocks(fixtures[name], engine="auto")]
+    plumber = [b.to_dict() for b in extract_blocks(fixtures[name], engine="pdfplumber")]
+    assert fast == plumber

@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import EncryptedPDF, NoTextLayer, UnreadablePDF
+from .errors import EncryptedPDF, NoTextLayer, TextmineError, UnreadablePDF
 
 
 
@@ -159,8 +159,19 @@ def _clean(text: str) -> str:
     return text.replace("\u00ad", "")
 
 
-def read_pages(path: Path) -> Iterator[PageData]:
+ENGINES = ("auto", "pdfplumber")
+
+
+def read_pages(path: Path, engine: str = "auto") -> Iterator[PageData]:
     """Parse each page of ``path`` once into words and tables, closing pages as it goes.
+
+    pdfplumber opens the file (and names what is wrong with a bad one) and analyses
+    every page that has ruling lines or boxes in its body, where tables may be. The
+    pdfium (already a pdfplumber dependency) reads the same words and ruling lines
+    several times faster; ``engine="auto"`` uses it for every page whose drawings are
+    straight lines and boxes, and pdfplumber for the rest (curved drawings in the page
+    body) and for files pdfium cannot open. ``engine="pdfplumber"`` uses pdfplumber
+    for every page. Both give the same blocks (``tests/test_extract.py`` checks).
 
     Raises
     ------
@@ -186,14 +197,143 @@ def read_pages(path: Path) -> Iterator[PageData]:
         if head != b"%PDF-":
             raise UnreadablePDF(f"{path.name} is not a PDF (it starts with {head!r})") from exc
         raise UnreadablePDF(f"{path.name} could not be parsed as a PDF ({type(cause).__name__}: {cause})") from exc
+    if engine not in ENGINES:
+        raise ValueError(f"unknown extraction engine {engine!r}: use one of {', '.join(ENGINES)}")
+    fast = _open_pdfium(path) if engine == "auto" else None
     with pdf:
-        for page in pages:
-            try:
-                yield page_to_data(page)
-            except Exception as exc:
-                raise UnreadablePDF(f"{path.name}: page {page.page_number} could not be read ({exc})") from exc
-            finally:
-                page.close()
+        try:
+            for index, page in enumerate(pages):
+                fast_page = fast[index] if fast is not None and index < len(fast) else None
+                try:
+                    edges = pdfium_edges(fast_page) if fast_page is not None else None
+                    if edges is not None:
+                        yield pdfium_page_to_data(fast_page, page.page_number, edges)
+                    else:
+                        yield page_to_data(page)
+                except TextmineError:
+                    raise
+                except Exception as exc:
+                    raise UnreadablePDF(f"{path.name}: page {page.page_number} could not be read ({exc})") from exc
+                finally:
+                    page.close()
+                    if fast_page is not None:
+                        fast_page.close()
+        finally:
+            if fast is not None:
+                fast.close()
+
+
+def _open_pdfium(path: Path):
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(str(path))
+    except Exception:  # pdfplumber opened it; analyse every page with pdfplumber instead
+        return None
+
+
+def pdfium_edges(page) -> list[tuple] | None:
+    """Ruling edges of a pdfium page as (orientation, x0, x1, top, bottom), like pdfplumber's.
+
+    Every straight segment of every path (stroked rules, and the sides of filled
+    boxes) becomes an edge. Returns None when a path in the page body has curves,
+    which pdfplumber should then analyse.
+    """
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    height = page.get_height()
+    edges: list[tuple] = []
+    x, y = ctypes.c_float(), ctypes.c_float()
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=4):
+        m = obj.get_matrix()
+        points: list[tuple[int, float, float, bool]] = []
+        for i in range(pdfium_c.FPDFPath_CountSegments(obj.raw)):
+            seg = pdfium_c.FPDFPath_GetPathSegment(obj.raw, i)
+            kind = pdfium_c.FPDFPathSegment_GetType(seg)
+            pdfium_c.FPDFPathSegment_GetPoint(seg, x, y)
+            px = m.a * x.value + m.c * y.value + m.e
+            py = height - (m.b * x.value + m.d * y.value + m.f)
+            points.append((kind, px, py, bool(pdfium_c.FPDFPathSegment_GetClose(seg))))
+        if any(kind == pdfium_c.FPDF_SEGMENT_BEZIERTO for kind, *_ in points):
+            left, bottom, right, top = obj.get_bounds()
+            if right - left > 30 and height * 0.06 < height - top and height - bottom < height * 0.94:
+                return None
+            continue
+        start = None
+        prev = None
+        for kind, px, py, close in points:
+            if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+                start = prev = (px, py)
+                continue
+            if prev is not None:
+                edges += _segment_edge(prev, (px, py))
+            prev = (px, py)
+            if close and start is not None:
+                edges += _segment_edge(prev, start)
+                prev = start
+    return edges
+
+
+def _segment_edge(a: tuple[float, float], b: tuple[float, float]) -> list[tuple]:
+    (x0, y0), (x1, y1) = a, b
+    if abs(y1 - y0) < 1.0 and abs(x1 - x0) >= 1.0:
+        return [("h", min(x0, x1), max(x0, x1), (y0 + y1) / 2, (y0 + y1) / 2)]
+    if abs(x1 - x0) < 1.0 and abs(y1 - y0) >= 1.0:
+        return [("v", (x0 + x1) / 2, (x0 + x1) / 2, min(y0, y1), max(y0, y1))]
+    return []
+
+
+SEPARATORS = {" ", "\t", "\n", "\r", "\x00", "\ufffe"}
+
+
+def pdfium_page_to_data(page, number: int, edges: list[tuple]) -> PageData:
+    """Words (outside tables) and tables of a page, read with pdfium."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    textpage = page.get_textpage()
+    try:
+        height, width = page.get_height(), page.get_width()
+        raw = textpage.raw
+        box = pdfium_c.FS_RECTF()
+        name = ctypes.create_string_buffer(128)
+        flags = ctypes.c_int()
+        words: list[Word] = []
+        chars: list[tuple[str, float, float, float]] = []  # text, x0, x1, bottom
+        size = 0.0
+        bold = False
+
+        def flush() -> None:
+            if chars:
+                text = _clean("".join(c[0] for c in chars))
+                bottom = chars[0][3]
+                if text.strip():
+                    words.append(Word(text, chars[0][1], chars[-1][2], bottom - size, bottom, size, bold))
+                chars.clear()
+
+        for k in range(textpage.count_chars()):
+            code = pdfium_c.FPDFText_GetUnicode(raw, k)
+            char = "-" if code == 2 else chr(code)
+            if char in SEPARATORS or pdfium_c.FPDFText_IsGenerated(raw, k) == 1:
+                flush()
+                continue
+            pdfium_c.FPDFText_GetLooseCharBox(raw, k, box)
+            x0, x1, bottom = box.left, box.right, height - box.bottom
+            if chars and (x0 > chars[-1][2] + 3 or abs(bottom - chars[-1][3]) > 3 or x0 < chars[-1][1] - 1):
+                flush()
+            if not chars:
+                size = round(pdfium_c.FPDFText_GetFontSize(raw, k), 1)
+                pdfium_c.FPDFText_GetFontInfo(raw, k, name, 128, flags)
+                bold = _is_bold(name.value.decode("latin-1")) or bool(flags.value & 0x40000)
+            chars.append((char, x0, x1, bottom))
+        flush()
+        has_images = any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4))
+        return words_to_page_data(number, width, height, words, edges, has_images)
+    finally:
+        textpage.close()
 
 
 def page_to_data(page) -> PageData:
@@ -205,14 +345,17 @@ def page_to_data(page) -> PageData:
         if w.get("upright", True)
     ]
     words = [w for w in words if w.text.strip()]
-    edges = [
-        (e["orientation"], e["x0"], e["x1"], e["top"], e["bottom"])
-        for e in page.edges
-    ]
-    tables = find_tables(edges, words, page.height)
+    edges = [(e["orientation"], e["x0"], e["x1"], e["top"], e["bottom"]) for e in page.edges]
+    return words_to_page_data(page.page_number, page.width, page.height, words, edges, bool(page.images))
+
+
+def words_to_page_data(number: int, width: float, height: float, words: list[Word], edges: list[tuple],
+                       has_images: bool) -> PageData:
+    """Find the tables among a page's words and rules; keep the other words as body text."""
+    tables = find_tables(edges, words, height)
     inside = [t.bbox for t in tables]
     body = [w for w in words if not any(_in_box(w, box) for box in inside)]
-    return PageData(page.page_number, page.width, page.height, body, tables, bool(page.images))
+    return PageData(number, width, height, body, tables, has_images)
 
 
 def _in_box(w: Word, box: tuple[float, float, float, float]) -> bool:
@@ -748,7 +891,7 @@ def assign_sections(blocks: list[Block]) -> list[Block]:
     return blocks
 
 
-def extract_blocks(path: Path) -> list[Block]:
+def extract_blocks(path: Path, engine: str = "auto") -> list[Block]:
     """Extract the blocks of one PDF in reading order.
 
     Raises
@@ -763,7 +906,7 @@ def extract_blocks(path: Path) -> list[Block]:
     'heading'
     """
     path = Path(path)
-    pages = list(read_pages(path))
+    pages = list(read_pages(path, engine))
     if not pages:
         raise UnreadablePDF(f"{path.name} has no pages")
     if not any(page.words or page.tables for page in pages):
