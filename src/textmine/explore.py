@@ -1,0 +1,254 @@
+"""Query a run's passages for researchers: filters, context, review queue, exports.
+
+Pure functions over the published outputs of one run; the web app (``web.py``)
+only parses requests and formats what these return.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+
+from . import store, taxonomy
+from .corrections import FIELDS, corrections_path, latest_corrections
+from .errors import BadInput
+
+LABEL_HEADS = [*taxonomy.THEMES, *taxonomy.FACTORS, *taxonomy.STAGES]
+
+
+@dataclass
+class Filters:
+    """What a researcher filters on; every field optional. Validated on creation."""
+
+    theme: str | None = None
+    factor: str | None = None
+    stage: str | None = None
+    recommendation: bool | None = None
+    council: str | None = None
+    timepoint: str | None = None
+    period: str | None = None
+    file: str | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    q: str | None = None
+
+    def __post_init__(self) -> None:
+        for name, labels in (("theme", taxonomy.THEMES), ("factor", taxonomy.FACTORS), ("stage", taxonomy.STAGES)):
+            value = getattr(self, name)
+            if value is not None and value not in labels:
+                raise BadInput(f"unknown {name} {value!r}: use one of {', '.join(labels)}")
+        for name in ("min_score", "max_score"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise BadInput(f"{name} must be between 0 and 1, not {value}")
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> "Filters":
+        """Filters from query-string values (empty strings mean 'any')."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(params) - known - {"page", "order", "token", "format"})
+        if unknown:
+            raise BadInput(f"unknown filter {unknown[0]!r}: use {', '.join(sorted(known))}")
+        values: dict = {}
+        for key in known:
+            raw = (params.get(key) or "").strip()
+            if not raw:
+                continue
+            if key == "recommendation":
+                if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise BadInput(f"recommendation must be true or false, not {raw!r}")
+                values[key] = raw.lower() in ("true", "1", "yes")
+            elif key in ("min_score", "max_score"):
+                try:
+                    values[key] = float(raw)
+                except ValueError as exc:
+                    raise BadInput(f"{key} must be a number between 0 and 1, not {raw!r}") from exc
+            else:
+                values[key] = raw
+        return cls(**values)
+
+    def query(self) -> dict[str, str]:
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                out[f.name] = str(value).lower() if isinstance(value, bool) else str(value)
+        return out
+
+
+def certainty(scores: dict) -> float:
+    """How far the least certain label decision is from a coin flip: 0 (unsure) to 1 (sure)."""
+    values = [scores[h] for h in LABEL_HEADS if h in scores]
+    if not values:
+        return 1.0
+    return round(min(abs(v - 0.5) * 2 for v in values), 4)
+
+
+@dataclass
+class RunView:
+    """The current run's passages (corrections applied) and the previous run's labels."""
+
+    passages: pd.DataFrame
+    previous: dict[str, dict]
+    run_dir: Path | None
+
+
+_CACHE: dict[tuple, pd.DataFrame] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _read_run(run_dir: Path) -> pd.DataFrame:
+    key = (str(run_dir), (run_dir / "passages.parquet").stat().st_mtime_ns)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE.clear()
+            df = pd.DataFrame(store.read_passages(run_dir / "passages.parquet"), columns=store.PASSAGE_COLUMNS)
+            for col in ("council", "date", "timepoint", "doc_type", "section", "stage", "audience"):
+                df[col] = df[col].astype(object).where(df[col].notna(), None)
+            df["period"] = [d[:4] if isinstance(d, str) and len(d) >= 4 else None for d in df["date"]]
+            df["order"] = range(len(df))
+            df["certainty"] = [certainty(s) for s in df["scores"]]
+            _CACHE[key] = df
+        return _CACHE[key]
+
+
+def load_run(out: Path) -> RunView:
+    """The published run in ``out``, read from its own folder so a new run can replace it meanwhile."""
+    run_dir = store.previous_run_dir(out)
+    if run_dir is None or not (run_dir / "passages.parquet").exists():
+        raise BadInput(f"{out} has no published run yet: run `textmine run CORPUS --out {out}` first")
+    df = _read_run(run_dir).copy()
+    corrections = latest_corrections(corrections_path(out))
+    if corrections:
+        for pid, c in corrections.items():
+            idx = df.index[df["id"] == pid]
+            for i in idx:
+                for f in FIELDS:
+                    df.at[i, f] = c["labels"].get(f)
+                df.at[i, "label_source"] = "human"
+    return RunView(df, previous_labels(out, run_dir), run_dir)
+
+
+def previous_labels(out: Path, current: Path) -> dict[str, dict]:
+    """Labels of the run published before ``current``, by passage id (empty if none kept)."""
+    runs = sorted(p for p in (store.state_dir(out) / "runs").iterdir() if p.name < current.name and (p / "passages.parquet").exists())
+    if not runs:
+        return {}
+    return {p["id"]: {f: p.get(f) for f in FIELDS} for p in store.read_passages(runs[-1] / "passages.parquet")}
+
+
+def filter_passages(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
+    """Passages matching every filter, in document order."""
+    mask = pd.Series(True, index=df.index)
+    if f.theme:
+        mask &= df["themes"].map(lambda v: f.theme in v)
+    if f.factor:
+        mask &= df["factors"].map(lambda v: f.factor in v)
+    if f.stage:
+        mask &= df["stage"] == f.stage
+    if f.recommendation is not None:
+        mask &= df["recommendation"].fillna(False).astype(bool) == f.recommendation
+    for col in ("council", "timepoint", "period", "file"):
+        value = getattr(f, col)
+        if value:
+            mask &= df[col].fillna("") == ("" if value == "(none)" else value)
+    if f.q:
+        mask &= df["text"].str.contains(f.q, case=False, regex=False) | df["section"].fillna("").str.contains(f.q, case=False, regex=False)
+    if f.min_score is not None or f.max_score is not None:
+        label = f.theme or f.factor or f.stage
+        score = df["scores"].map(lambda s: s.get(label, 0.0) if label else max([s[h] for h in LABEL_HEADS if h in s] or [0.0]))
+        if f.min_score is not None:
+            mask &= score >= f.min_score
+        if f.max_score is not None:
+            mask &= score <= f.max_score
+    return df[mask]
+
+
+def context(df: pd.DataFrame, passage_id: str, around: int = 3) -> tuple[dict, list[dict], list[dict]]:
+    """A passage with the passages before and after it in its document."""
+    hits = df.index[df["id"] == passage_id]
+    if not len(hits):
+        raise KeyError(passage_id)
+    row = df.loc[hits[0]]
+    doc = df[df["file"] == row["file"]].sort_values("order")
+    pos = list(doc["id"]).index(passage_id)
+    records = doc.to_dict("records")
+    return records[pos], records[max(0, pos - around):pos], records[pos + 1:pos + 1 + around]
+
+
+def disagreement(row: dict, previous: dict[str, dict]) -> int:
+    """How many label fields differ from the previous run's labels (0 when the passage is new)."""
+    before = previous.get(row["id"])
+    if not before:
+        return 0
+    n = 0
+    for f in FIELDS:
+        a, b = row.get(f), before.get(f)
+        if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+            n += len(set(a or []) ^ set(b or []))
+        elif (a or None) != (b or None):
+            n += 1
+    return n
+
+
+def review_queue(view: RunView, df: pd.DataFrame, order: str = "certainty") -> pd.DataFrame:
+    """Passages to check first: least certain first, or most changed since the previous run."""
+    if order == "certainty":
+        return df[df["label_source"] != "human"].sort_values(["certainty", "order"])
+    if order == "disagreement":
+        if not view.previous:
+            raise BadInput("no previous run is kept in this output folder, so there is nothing to compare with")
+        scored = df.assign(disagreement=[disagreement(r, view.previous) for r in df.to_dict("records")])
+        return scored[scored["disagreement"] > 0].sort_values(["disagreement", "order"], ascending=[False, True])
+    raise BadInput(f"unknown order {order!r}: use certainty or disagreement")
+
+
+def facet_values(df: pd.DataFrame) -> dict[str, list[str]]:
+    """The values each filter can take in this run, for the filter form."""
+    def values(col: str) -> list[str]:
+        return sorted({v for v in df[col].dropna().astype(str) if v})
+
+    return {"council": values("council"), "timepoint": values("timepoint"), "period": values("period"), "file": values("file")}
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """JSON-ready passages with every column of passages.parquet."""
+    out = []
+    for row in df[store.PASSAGE_COLUMNS].to_dict("records"):
+        clean = {}
+        for key, value in row.items():
+            if isinstance(value, float) and math.isnan(value):
+                value = None
+            elif hasattr(value, "tolist"):
+                value = value.tolist()
+            clean[key] = value
+        clean["themes"] = list(clean["themes"] or [])
+        clean["factors"] = list(clean["factors"] or [])
+        out.append(clean)
+    return out
+
+
+def flat_table(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per passage with lists joined by ';' and one column per score, for CSV and Excel."""
+    table = df[[c for c in store.PASSAGE_COLUMNS if c != "scores"]].copy()
+    table["themes"] = [";".join(v) for v in df["themes"]]
+    table["factors"] = [";".join(v) for v in df["factors"]]
+    for head in sorted({k for s in df["scores"] for k in s}):
+        table[f"score_{head}"] = [s.get(head) for s in df["scores"]]
+    return table
+
+
+def to_csv(df: pd.DataFrame) -> bytes:
+    return flat_table(df).to_csv(index=False).encode("utf-8")
+
+
+def to_xlsx(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        flat_table(df).to_excel(writer, index=False, sheet_name="passages")
+    return buf.getvalue()
