@@ -17,21 +17,30 @@ quiet_prefect()
 from prefect import flow, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 from textmine import report  # noqa: E402
 from textmine import run as steps  # noqa: E402
 from textmine import store  # noqa: E402
-from textmine.classify import load_model, model_version  # noqa: E402
+from textmine.classify import load_model, model_info, model_version  # noqa: E402
 from textmine.config import RunSettings  # noqa: E402
 from textmine.corpus import Document, discover  # noqa: E402
-from textmine.parallel import ExtractionPool  # noqa: E402
+from textmine import parallel  # noqa: E402
 
-_POOL: ExtractionPool | None = None
+def _io_error(task, task_run, state) -> bool:
+    """Retry a document only when reading or writing a file failed (a flaky share), never otherwise."""
+    return isinstance(state.result(raise_on_failure=False), OSError)
 
 
-@task(name="prepare-document", cache_policy=NO_CACHE, task_run_name="prepare {doc.file}")
-def prepare_document(doc: Document, out: Path, max_words: int) -> steps.DocResult:
-    return steps.prepare_document(doc, out, _POOL, max_words)
+def _prepare_document(doc: Document, out: Path, max_words: int, timeout: float) -> steps.DocResult:
+    return steps.prepare_document(doc, out, parallel.shared_pool(timeout), max_words)
+
+
+# Named apart from the function so that Dask can pickle the function by reference.
+prepare_document = task(
+    _prepare_document, name="prepare-document", cache_policy=NO_CACHE, task_run_name="prepare {doc.file}",
+    retries=1, retry_condition_fn=_io_error,
+)
 
 
 @task(name="classify", cache_policy=NO_CACHE)
@@ -86,7 +95,6 @@ def _progress(done: int, total: int, name: str) -> None:
 @flow(name="textmine-run", log_prints=True)
 def pipeline(corpus: str, out: str, model: str | None = None, workers: int = 0, timeout: float = 120.0) -> dict:
     """Process every PDF below ``corpus`` into classified passages in ``out``."""
-    global _POOL
     settings = RunSettings(Path(corpus), Path(out), Path(model) if model else None, workers, timeout)
     started = steps.timer()
     run_id = store.new_run_id()
@@ -94,21 +102,30 @@ def pipeline(corpus: str, out: str, model: str | None = None, workers: int = 0, 
     with store.run_lock(settings.out):
         store.clean_stale_runs(settings.out)
         docs, problems = discover(settings.corpus)
-        with ExtractionPool(min(settings.worker_count, max(len(docs), 1)), settings.timeout) as pool:
-            _POOL = pool
-            futures = [prepare_document.submit(doc, settings.out, settings.max_passage_words) for doc in docs]
+        fingerprint = steps.input_fingerprint(docs, problems, model_info(settings.model), settings)
+        previous = store.current_record(settings.out)
+        if previous and previous.get("fingerprint") == fingerprint:
+            record = steps.unchanged_record(previous, run_id, steps.timer() - started)
+            store.append_run_record(settings.out, record)
+            create_markdown_artifact(key="textmine-run-summary", markdown="## textmine run\n\n" + steps.summary_line(record))
+            return record
+        with parallel.run_pool(min(settings.worker_count, max(len(docs), 1)), settings.timeout):
+            futures = [
+                prepare_document.submit(doc, settings.out, settings.max_passage_words, settings.timeout) for doc in docs
+            ]
             results = []
             for i, future in enumerate(futures, start=1):
                 results.append(future.result())
                 _progress(i, len(futures), results[-1].file)
-            _POOL = None
         passages = [p for r in results for p in r.passages]
         errors = [{"file": r.file, "step": r.step, "error": r.error} for r in results if r.error]
         errors += [{"file": "manifest.csv", "step": "discover", "error": p} for p in problems]
-        labelled, fresh, version = classify(passages, settings.model, settings.out)
+        # quote(): hand big lists to tasks without Prefect walking every passage
+        labelled, fresh, version = classify(quote(passages), settings.model, settings.out)
         record = {
             "run_id": run_id,
             "status": "completed",
+            "fingerprint": fingerprint,
             "corpus": str(settings.corpus),
             "out": str(settings.out),
             "model": version,
@@ -120,12 +137,43 @@ def pipeline(corpus: str, out: str, model: str | None = None, workers: int = 0, 
             "classified": fresh,
             "errors": len(errors),
         }
-        files, tables, summary = aggregate(labelled)
+        files, tables, summary = aggregate(quote(labelled))
         record["seconds"] = round(steps.timer() - started, 2)
-        publish(settings.out, labelled, errors, files, record)
+        publish(settings.out, quote(labelled), quote(errors), quote(files), record)
         store.append_run_record(settings.out, record)
     publish_artifacts(record, tables, summary)
     return record
+
+
+def with_dask(address: str | None):
+    """The pipeline flow running its document tasks on a Dask cluster (``address``), or locally.
+
+    ``address`` is a scheduler address (``tcp://host:8786``) or ``local`` for a
+    throwaway local cluster. Workers must see the corpus and output folders at the
+    same paths; point every process at one Prefect server (``PREFECT_API_URL``) so
+    workers do not each start a temporary one.
+    """
+    if not address:
+        return pipeline
+    from prefect_dask import DaskTaskRunner
+
+    if address == "local":
+        runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "processes": False, "threads_per_worker": 1})
+    else:
+        runner = DaskTaskRunner(address=address)
+    return pipeline.with_options(task_runner=runner)
+
+
+def build_deployment(corpus: str, out: str, cron: str, model: str | None = None, name: str = "textmine-scheduled"):
+    """A Prefect deployment of the pipeline on a cron schedule, with its settings as parameters."""
+    from prefect.schedules import Cron
+
+    return pipeline.to_deployment(
+        name=name,
+        schedule=Cron(cron),
+        parameters={"corpus": str(Path(corpus).resolve()), "out": str(Path(out).resolve()), "model": model},
+        description=f"textmine over {corpus} into {out}, on the schedule {cron!r}",
+    )
 
 
 if __name__ == "__main__":

@@ -65,13 +65,89 @@ def test_a_rerun_uses_the_cache_and_follows_changes(pipeline, corpus, tmp_path, 
     first = pipeline(str(corpus), str(out), str(tiny_model_dir), workers=2, timeout=60)
     ids_first = {p["id"] for p in store.read_passages(out / "passages.parquet")}
     again = pipeline(str(corpus), str(out), str(tiny_model_dir), workers=2, timeout=60)
+    assert again["status"] == "unchanged" and again["published_run"] == first["run_id"]
     assert again["extracted"] == 0 and again["cached"] == 3 and again["classified"] == 0
     assert {p["id"] for p in store.read_passages(out / "passages.parquet")} == ids_first
     # change one file, delete another
     shutil.copy(fixtures["page_break-formal"], corpus / "features-formal.pdf")
     (corpus / "long_table-plain.pdf").unlink()
     third = pipeline(str(corpus), str(out), str(tiny_model_dir), workers=2, timeout=60)
+    assert third["status"] == "completed"
     assert third["extracted"] == 1 and third["cached"] == 1
     files = {p["file"] for p in store.read_passages(out / "passages.parquet")}
     assert files == {"features-formal.pdf", "page_break-modern.pdf"}
     assert first["passages"] != third["passages"]
+
+
+def test_a_new_model_reclassifies_without_reextracting(pipeline, corpus, tmp_path, tiny_model_dir, tiny_examples):
+    from textmine.training import train_model, write_model
+
+    out = tmp_path / "out"
+    pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
+    model, metrics = train_model(tiny_examples[:-2], folds=3)
+    other = write_model(model, tmp_path / "other-model", tiny_examples[:-2], metrics)
+    rerun = pipeline(str(corpus), str(out), str(other), workers=1, timeout=60)
+    assert rerun["status"] == "completed" and rerun["extracted"] == 0 and rerun["cached"] == 3
+    assert rerun["classified"] == rerun["passages"] > 0
+
+
+def test_a_correction_is_applied_by_the_next_run(pipeline, corpus, tmp_path, tiny_model_dir):
+    from textmine.corrections import save_correction
+
+    out = tmp_path / "out"
+    pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
+    target = store.read_passages(out / "passages.parquet")[0]
+    save_correction(out, target, {"themes": ["voice_of_the_child"], "stage": "outcome"}, author="ana")
+    record = pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
+    assert record["status"] == "completed"  # corrections changed: not an unchanged re-run
+    fixed = next(p for p in store.read_passages(out / "passages.parquet") if p["id"] == target["id"])
+    assert fixed["themes"] == ["voice_of_the_child"] and fixed["label_source"] == "human"
+
+
+def test_a_dask_run_gives_the_same_outputs_as_a_local_run(corpus, tmp_path, tiny_model_dir):
+    from flows.pipeline import with_dask
+
+    local = with_dask(None)(str(corpus), str(tmp_path / "local"), str(tiny_model_dir), workers=1, timeout=60)
+    dask = with_dask("local")(str(corpus), str(tmp_path / "dask"), str(tiny_model_dir), workers=1, timeout=60)
+    assert (local["passages"], local["errors"]) == (dask["passages"], dask["errors"])
+    strip = lambda rows: sorted((p["id"], p["text"], tuple(p["themes"]), p["stage"]) for p in rows)  # noqa: E731
+    assert strip(store.read_passages(tmp_path / "local" / "passages.parquet")) == strip(
+        store.read_passages(tmp_path / "dask" / "passages.parquet")
+    )
+
+
+def test_serve_builds_a_deployment_with_the_given_cron(corpus, tmp_path):
+    from flows.pipeline import build_deployment
+
+    deployment = build_deployment(str(corpus), str(tmp_path / "out"), "30 1 * * 1-5", name="nightly")
+    assert deployment.name == "nightly"
+    assert deployment.schedules[0].schedule.cron == "30 1 * * 1-5"
+    assert deployment.parameters["corpus"] == str(corpus.resolve())
+    assert deployment.parameters["out"] == str((tmp_path / "out").resolve())
+
+
+def test_a_run_killed_midway_leaves_the_previous_outputs_and_the_next_run_completes(
+    pipeline, corpus, tmp_path, tiny_model_dir, fixtures
+):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
+    before = (out / "passages.parquet").read_bytes()
+    shutil.copy(fixtures["page_break-plain"], corpus / "extra.pdf")
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    cmd = [sys.executable, "-m", "textmine.cli", "run", str(corpus), "--out", str(out), "--model", str(tiny_model_dir)]
+    for delay in (2.0, 6.0):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        now = (out / "passages.parquet").read_bytes()
+        assert now == before or len(store.read_passages(out / "passages.parquet")) > 0  # old, or a whole new run
+    record = pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
+    assert record["status"] == "completed" and record["documents"] == 5
+    assert "extra.pdf" in {p["file"] for p in store.read_passages(out / "passages.parquet")}

@@ -140,11 +140,14 @@ _CHAR = dict(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=3
 _SECTION = dict(analyzer="word", ngram_range=(1, 1), sublinear_tf=True, min_df=1, lowercase=True)
 
 
-def _cue_patterns() -> dict[str, re.Pattern]:
-    return {
-        label: re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True)) + r")(?![\w-])")
-        for label, cues in taxonomy.CUES.items()
-    }
+def _cue_index(labels: Sequence[str]) -> tuple[re.Pattern, dict[str, list[int]]]:
+    """One pattern matching every cue phrase, and the label columns each phrase counts for."""
+    owners: dict[str, list[int]] = {}
+    for j, label in enumerate(labels):
+        for cue in taxonomy.CUES[label]:
+            owners.setdefault(cue, []).append(j)
+    alternation = "|".join(re.escape(c) for c in sorted(owners, key=len, reverse=True))
+    return re.compile(r"(?<![\w-])(?:" + alternation + r")(?![\w-])"), owners
 
 
 @dataclass
@@ -156,7 +159,7 @@ class Featuriser:
     section_: object = None
     prototypes_: np.ndarray | None = None
     cue_labels_: list[str] = field(default_factory=list)
-    _patterns: dict | None = None
+    _patterns: tuple | None = None
 
     def fit(self, texts: Sequence[str], sections: Sequence[str]) -> "Featuriser":
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -175,13 +178,15 @@ class Featuriser:
         self.prototypes_ = proto
 
     def cue_counts(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """log(1 + number of each label's cue phrases) in each text (longest phrase wins)."""
         if self._patterns is None:
-            self._patterns = _cue_patterns()
-        rows = []
-        for text in texts:
-            lower = text.lower()
-            rows.append([np.log1p(len(self._patterns[label].findall(lower))) for label in self.cue_labels_])
-        return sparse.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(texts), len(self.cue_labels_)))
+            self._patterns = _cue_index(self.cue_labels_)
+        pattern, owners = self._patterns
+        counts = np.zeros((len(texts), len(self.cue_labels_)))
+        for i, text in enumerate(texts):
+            for cue in pattern.findall(text.lower()):
+                counts[i, owners[cue]] += 1
+        return sparse.csr_matrix(np.log1p(counts))
 
     def transform(self, texts: Sequence[str], sections: Sequence[str]) -> sparse.csr_matrix:
         words = self.word_.transform(texts)
@@ -431,6 +436,17 @@ def default_model_path() -> Path:
         if (base / "default" / "model.json").exists():
             return base / "default"
     raise ModelNotFound("no default model is installed: train one with `textmine train`, or pass --model PATH")
+
+
+def model_info(path: Path | None = None) -> dict:
+    """The model folder's description (model.json) without loading its weights."""
+    folder = Path(path) if path else default_model_path()
+    try:
+        return json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelNotFound(f"{folder} is not a textmine model folder (no model.json): train one with `textmine train`") from exc
+    except json.JSONDecodeError as exc:
+        raise IncompatibleModel(f"{folder / 'model.json'} is not valid JSON: retrain the model") from exc
 
 
 def load_model(path: Path | None = None) -> PassageClassifier:

@@ -47,8 +47,10 @@ def main() -> None:
 @click.option("--model", type=click.Path(path_type=Path), default=None, help="Model folder; default: the shipped model.")
 @click.option("--workers", type=int, default=0, show_default=True, help="Extraction processes; 0 = one per core.")
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds one document may take to extract.")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Run document tasks on a Dask cluster (tcp://host:8786), or 'local' for a local one.")
 @_friendly
-def run(corpus: Path, out: Path, model: Path | None, workers: int, timeout: float) -> None:
+def run(corpus: Path, out: Path, model: Path | None, workers: int, timeout: float, dask_address: str | None) -> None:
     """Run the whole pipeline over a folder of PDFs.
 
     Only new or changed documents are extracted again; unreadable files are listed
@@ -60,12 +62,43 @@ def run(corpus: Path, out: Path, model: Path | None, workers: int, timeout: floa
 
     RunSettings(corpus, out, model, workers, timeout)  # validate before starting Prefect
     quiet_prefect()
-    from flows.pipeline import pipeline
+    from flows.pipeline import with_dask
 
     from .run import summary_line
 
-    record = pipeline(str(corpus), str(out), str(model) if model else None, workers, timeout)
+    record = with_dask(dask_address)(str(corpus), str(out), str(model) if model else None, workers, timeout)
     click.echo(summary_line(record))
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="Output folder (created if missing).")
+@click.option("--cron", default="0 2 * * *", show_default=True, help="When to run, as a cron expression.")
+@click.option("--model", type=click.Path(path_type=Path), default=None, help="Model folder; default: the shipped model.")
+@click.option("--name", default="textmine-scheduled", show_default=True, help="Deployment name shown in the Prefect UI.")
+@_friendly
+def serve(corpus: Path, out: Path, cron: str, model: Path | None, name: str) -> None:
+    """Serve the pipeline as a Prefect deployment that runs on a schedule.
+
+    Keeps running and starts `textmine run CORPUS --out OUT` at every time the cron
+    expression names (Prefect's own scheduler; stop with Ctrl-C). With a Prefect
+    server (`prefect server start`, then `export PREFECT_API_URL=http://127.0.0.1:4200/api`)
+    the runs show in its UI and can be started by hand with
+    `prefect deployment run 'textmine-run/textmine-scheduled'`. Example:
+
+        textmine serve corpus/sample --out outputs/sample --cron "0 2 * * *"
+    """
+    from .config import RunSettings, quiet_prefect
+
+    RunSettings(corpus, out, model)
+    quiet_prefect()
+    from prefect import serve as prefect_serve
+
+    from flows.pipeline import build_deployment
+
+    deployment = build_deployment(str(corpus), str(out), cron, str(model) if model else None, name)
+    click.echo(f"serving deployment textmine-run/{name} on schedule {cron!r}; Ctrl-C to stop")
+    prefect_serve(deployment)
 
 
 @main.command()
@@ -177,6 +210,34 @@ def train(data: tuple[Path, ...], corrections: tuple[Path, ...], out: Path, test
         set_default,
     )
     click.echo(f"model written to {folder}")
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option("--token", "tokens", multiple=True, metavar="NAME:TOKEN",
+              help="Access token for corrections (repeatable; also TEXTMINE_TOKENS=name:token,...). "
+                   "Required when --host is not a loopback address.")
+@_friendly
+def browse(out: Path, host: str, port: int, tokens: tuple[str, ...]) -> None:
+    """Open the passage browser over a run's outputs: filter, read in context, correct, export.
+
+    Serves a small web app at http://HOST:PORT/ (JSON API under /api/, exports at
+    /export.csv, /export.xlsx and /export.qdpx). Corrections go to OUT/corrections.sqlite.
+    Example:
+
+        textmine browse outputs/sample
+    """
+    import uvicorn
+
+    from .explore import load_run
+    from .web import create_app, parse_tokens
+
+    load_run(out)  # fail now, with a clear message, if there is no run yet
+    app = create_app(out, host, parse_tokens(tokens))
+    click.echo(f"textmine browser on http://{host}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,7 +11,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import queue
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from .errors import ExtractionTimeout, TextmineError, UnreadablePDF
 
@@ -139,3 +141,30 @@ class ExtractionPool:
             self._all.clear()
         for worker in workers:
             worker.stop()
+
+
+_SHARED: ExtractionPool | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+@contextmanager
+def run_pool(workers: int, timeout: float) -> Iterator[ExtractionPool]:
+    """The process-wide pool for one run: tasks in this process share it."""
+    global _SHARED
+    with ExtractionPool(workers, timeout) as pool:
+        with _SHARED_LOCK:
+            _SHARED = pool
+        try:
+            yield pool
+        finally:
+            with _SHARED_LOCK:
+                _SHARED = None
+
+
+def shared_pool(timeout: float) -> ExtractionPool:
+    """The run's pool, or (in a Dask worker, where there is none) one of this process's own."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = ExtractionPool(workers=1, timeout=timeout).__enter__()
+        return _SHARED

@@ -96,8 +96,48 @@ def publish_outputs(out: Path, passages: list[dict], errors: list[dict], extra_f
     return run_dir
 
 
+def input_fingerprint(docs: list[Document], problems: list[str], model: dict, settings) -> str:
+    """A hash of everything a run's outputs depend on: files, metadata, model, corrections, code."""
+    from . import __version__
+    from .corrections import corrections_path
+
+    digest = hashlib.sha256()
+    for doc in docs:
+        digest.update(f"{doc.file}\x1f{doc.sha256}\x1f{sorted(doc.meta.items())}\n".encode("utf-8"))
+    for problem in problems:
+        digest.update(problem.encode("utf-8"))
+    digest.update(f"{__version__}|{extractor_version()}|{model.get('version')}|{model.get('data_hash')}".encode())
+    digest.update(f"|{settings.max_passage_words}".encode())
+    corrections = corrections_path(settings.out)
+    for path in (corrections, corrections.with_name(corrections.name + "-wal")):
+        if path.exists():
+            stat = path.stat()
+            digest.update(f"|{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def unchanged_record(previous: dict, run_id: str, seconds: float) -> dict:
+    """The record of a run that found nothing changed and kept the published outputs."""
+    return {
+        **previous,
+        "run_id": run_id,
+        "status": "unchanged",
+        "extracted": 0,
+        "cached": previous.get("cached", 0) + previous.get("extracted", 0),
+        "classified": 0,
+        "seconds": round(seconds, 2),
+        "published_run": previous.get("run_id"),
+    }
+
+
 def summary_line(record: dict) -> str:
     """The one-paragraph summary printed at the end of a run."""
+    if record["status"] == "unchanged":
+        return (
+            f"textmine run: nothing changed since run {record.get('published_run')} (same files, model and "
+            f"corrections); its outputs in {record['out']} stand: {record['documents']} documents, "
+            f"{record['passages']} passages, {record['errors']} errors. Checked in {record['seconds']:.1f} s."
+        )
     return (
         f"textmine run {record['status']}: {record['documents']} documents "
         f"({record['extracted']} extracted, {record['cached']} from cache), {record['pages']} pages, "

@@ -189,6 +189,17 @@ def previous_run_dir(out: Path) -> Path | None:
     return current.resolve() if current.exists() else None
 
 
+def current_record(out: Path) -> dict | None:
+    """The run record (run.json) of the published run, if any."""
+    current = previous_run_dir(out)
+    if current is None or not (current / "run.json").exists():
+        return None
+    try:
+        return json.loads((current / "run.json").read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return None
+
+
 def clean_stale_runs(out: Path) -> None:
     """Remove run folders that were never published (left by a run that was killed or failed).
 

@@ -1,0 +1,166 @@
+"""Time textmine against raw pdfplumber on a corpus of N realistic documents.
+
+Builds (once, cached under bench/.corpus-N/) N report-length PDFs by typesetting
+3-5 of the sample sources together in one of the three house styles, then prints,
+all measured in one run on this machine:
+
+- baseline: pdfplumber ``extract_text()`` over every page, one process;
+- fixed start-up: ``textmine run`` over an empty corpus (Prefect's start-up included);
+- first run, unchanged re-run, and re-run after changing 10% of the files: the whole
+  ``textmine run`` command's wall time;
+- pages/s and passages/s of the first run, and the peak memory of the whole process
+  tree (sampled from /proc every 0.1 s).
+
+Usage: python bench/pipeline_bench.py [-n 100] [--workers 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "corpus" / "sources"
+
+
+def build_corpus(folder: Path, n: int, seed: int = 1) -> Path:
+    from textmine.typeset import STYLES, Source, parse_source, render_pdf
+
+    if folder.exists() and len(list(folder.glob("*.pdf"))) == n:
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    sources = [parse_source(p.read_text(encoding="utf-8")) for p in sorted(SOURCES.glob("*.txt"))]
+    rng = random.Random(seed)
+    rows = ["file,council,date,timepoint,doc_type"]
+    for i in range(n):
+        parts = rng.sample(sources, rng.randint(3, 5))
+        meta = dict(parts[0].meta)
+        elements = [e for part in parts for e in part.elements]
+        name = f"doc{i:04d}.pdf"
+        render_pdf(Source(meta, elements), folder / name, STYLES[i % len(STYLES)])
+        rows.append(f"{name},{meta.get('council', '')},{meta.get('date', '')},{meta.get('timepoint', '')},{meta.get('doc_type', '')}")
+        print(f"\rbuilding corpus {i + 1}/{n}", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    (folder / "manifest.csv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+def baseline(folder: Path) -> tuple[float, int]:
+    import pdfplumber
+
+    start, pages = time.perf_counter(), 0
+    for pdf_path in sorted(folder.glob("*.pdf")):
+        with pdfplumber.open(pdf_path) as pdf:
+            for page in pdf.pages:
+                page.extract_text()
+                page.close()
+                pages += 1
+    return time.perf_counter() - start, pages
+
+
+def _tree_rss(root: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+        stack += children.get(pid, [])
+    return total
+
+
+def timed_run(corpus: Path, out: Path, workers: int) -> tuple[float, int, dict]:
+    cmd = [str(Path(sys.executable).with_name("textmine")), "run", str(corpus), "--out", str(out), "--workers", str(workers)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"textmine run failed:\n{stderr}")
+    record = json.loads((out / "runs.jsonl").read_text().splitlines()[-1])
+    return elapsed, peak, record
+
+
+def touch(corpus: Path, share: float, seed: int = 2) -> int:
+    """Change ``share`` of the files (append a comment after %%EOF: a new hash, same pages)."""
+    files = sorted(corpus.glob("*.pdf"))
+    chosen = random.Random(seed).sample(files, max(1, int(len(files) * share)))
+    for path in chosen:
+        with open(path, "ab") as fh:
+            fh.write(f"\n% touched {time.time()}\n".encode())
+    return len(chosen)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=100, help="documents in the corpus")
+    parser.add_argument("--workers", type=int, default=0)
+    args = parser.parse_args()
+    master = build_corpus(ROOT / "bench" / f".corpus-{args.n}", args.n)
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        shutil.copytree(master, corpus)
+        empty = Path(tmp) / "empty"
+        empty.mkdir()
+        base_s, pages = baseline(corpus)
+        startup_s, _, _ = timed_run(empty, Path(tmp) / "out-empty", args.workers)
+        out = Path(tmp) / "out"
+        first_s, first_peak, first = timed_run(corpus, out, args.workers)
+        again_s, again_peak, _ = timed_run(corpus, out, args.workers)
+        touched = touch(corpus, 0.10)
+        touched_s, touched_peak, touched_rec = timed_run(corpus, out, args.workers)
+    rows = [
+        ("documents", f"{args.n}"),
+        ("pages", f"{pages}"),
+        ("baseline: pdfplumber extract_text, 1 process", f"{base_s:.1f} s ({pages / base_s:.1f} pages/s)"),
+        ("textmine fixed start-up (empty corpus)", f"{startup_s:.1f} s"),
+        ("textmine first run (whole command)", f"{first_s:.1f} s = {first_s / base_s:.2f} x baseline"),
+        ("  pages/s, passages/s", f"{pages / first_s:.1f}, {first['passages'] / first_s:.0f} ({first['passages']} passages)"),
+        ("textmine unchanged re-run", f"{again_s:.1f} s; minus start-up {max(again_s - startup_s, 0):.1f} s = "
+                                      f"{max(again_s - startup_s, 0) / max(first_s - startup_s, 1e-9):.1%} of the first run's"),
+        (f"textmine re-run after changing {touched} files (10%)", f"{touched_s:.1f} s ({touched_rec['extracted']} extracted)"),
+        ("peak memory (process tree): first, re-run, touched", f"{first_peak / 2**20:.0f} MB, {again_peak / 2**20:.0f} MB, {touched_peak / 2**20:.0f} MB"),
+        ("cores", f"{os.cpu_count()}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
