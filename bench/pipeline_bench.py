@@ -130,6 +130,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=100, help="documents in the corpus")
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--first-only", action="store_true",
+                        help="only the first run (time and peak memory), e.g. for -n 1000")
     args = parser.parse_args()
     master = build_corpus(ROOT / "bench" / f".corpus-{args.n}", args.n)
     with tempfile.TemporaryDirectory() as tmp:
@@ -137,9 +139,14 @@ def main() -> None:
         shutil.copytree(master, corpus)
         empty = Path(tmp) / "empty"
         empty.mkdir()
+        out = Path(tmp) / "out"
+        if args.first_only:
+            first_s, first_peak, first = timed_run(corpus, out, args.workers)
+            print(f"documents {args.n}, pages {first['pages']}, passages {first['passages']}: first run {first_s:.1f} s, "
+                  f"peak memory of the process tree {first_peak / 2**20:.0f} MB")
+            return
         base_s, pages = baseline(corpus)
         startup_s, _, _ = timed_run(empty, Path(tmp) / "out-empty", args.workers)
-        out = Path(tmp) / "out"
         first_s, first_peak, first = timed_run(corpus, out, args.workers)
         again_s, again_peak, _ = timed_run(corpus, out, args.workers)
         touched = touch(corpus, 0.10)

@@ -27,20 +27,28 @@ def fit(examples: list[dict], test: list[dict] | None):
     return training.train_model(examples, test)
 
 
+@task(name="compare-approaches", cache_policy=NO_CACHE)
+def compare_approaches(examples: list[dict]) -> dict:
+    from textmine.compare import compare
+
+    return compare(examples, progress=lambda line: print(line, flush=True))
+
+
 @task(name="write-model", cache_policy=NO_CACHE)
-def write(model, folder: Path, examples: list[dict], metrics: dict) -> Path:
-    return training.write_model(model, folder, examples, metrics)
+def write(model, folder: Path, examples: list[dict], metrics: dict, comparison: dict | None) -> Path:
+    return training.write_model(model, folder, examples, metrics, comparison)
 
 
 @flow(name="textmine-train")
 def train_flow(data: list[str], corrections: list[str], out: str = "models", test: str | None = None,
-               set_default: bool = False) -> str:
+               set_default: bool = False, compare: bool = False) -> str:
     """Train on ``data`` (+ corrections), score on ``test``, write ``out/<version>``."""
     examples = gather(data, corrections)
     test_examples = load_examples([Path(test)]) if test else None
     model, metrics = fit(examples, test_examples)
+    comparison = compare_approaches(examples) if compare else None
     version = "tm-" + data_hash(examples)[:10]
-    folder = write(model, Path(out) / version, examples, metrics)
+    folder = write(model, Path(out) / version, examples, metrics, comparison)
     if set_default:
         default = Path(out) / "default"
         if default.exists():

@@ -188,9 +188,11 @@ def evaluate(file: Path, model: Path | None, as_json: bool) -> None:
 @click.option("--test", "test_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Held-out labelled file to score the model on (never trained on).")
 @click.option("--set-default", is_flag=True, help="Also copy the new model to OUT/default (the shipped model).")
+@click.option("--compare", is_flag=True,
+              help="Also compare spaCy textcat, plain TF-IDF and definition similarity on the same folds (slow).")
 @_friendly
 def train(data: tuple[Path, ...], corrections: tuple[Path, ...], out: Path, test_file: Path | None,
-          set_default: bool) -> None:
+          set_default: bool, compare: bool) -> None:
     """Train a classifier and write a versioned model folder with metrics and a model card.
 
     Example:
@@ -208,6 +210,7 @@ def train(data: tuple[Path, ...], corrections: tuple[Path, ...], out: Path, test
         str(out),
         str(test_file) if test_file else None,
         set_default,
+        compare,
     )
     click.echo(f"model written to {folder}")
 

@@ -1,0 +1,137 @@
+"""Compare classifier approaches on the same cross-validation folds.
+
+Three contenders beside the shipped model (``PassageClassifier``):
+
+- ``definition similarity``: TF-IDF cosine between a passage and each label's
+  definition plus cue phrases, with a per-label cut chosen on the training folds;
+- ``tfidf + logistic regression``: word and character n-grams only, no cues or
+  definitions, cut at 0.5;
+- ``spacy textcat_multilabel``: spaCy's multi-label text classifier trained from
+  ``spacy.blank("en")`` (bag-of-words + CNN ensemble), cut at 0.5.
+
+Every approach sees exactly the same folds (``KFold(folds, shuffle=True,
+random_state=seed)``), and its out-of-fold predictions are scored with
+``evaluate.evaluate``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Callable, Sequence
+
+import numpy as np
+
+from . import taxonomy
+from .classify import PassageClassifier, _best_threshold, head_names, label_matrix, probs_to_labels
+from .evaluate import evaluate
+
+Approach = Callable[[list[dict], list[dict]], np.ndarray]  # (train, test) -> test probabilities
+
+
+def folds_of(n: int, folds: int, seed: int):
+    from sklearn.model_selection import KFold
+
+    return list(KFold(min(folds, n), shuffle=True, random_state=seed).split(np.arange(n)))
+
+
+def definition_similarity(train: list[dict], test: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine similarity with each label's description and cues; cuts tuned on ``train``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    names = head_names()
+    prototypes = []
+    for name in names:
+        if name in taxonomy.CUES:
+            prototypes.append(taxonomy.definition(name) + " " + " ".join(taxonomy.CUES[name]))
+        elif name == "recommendation":
+            prototypes.append("should recommend recommendation consider ensure must we recommend the council should")
+        else:
+            prototypes.append("LGA local government association programme peer review future review teams")
+    vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), stop_words="english").fit(
+        [e["text"] for e in train] + prototypes
+    )
+    proto = vec.transform(prototypes)
+    sim_train = (vec.transform([e["text"] for e in train]) @ proto.T).toarray()
+    sim_test = (vec.transform([e["text"] for e in test]) @ proto.T).toarray()
+    truth = label_matrix(train)
+    thresholds = np.array([_best_threshold(np.clip(sim_train[:, j] * 2, 0, 1), truth[:, j]) for j in range(len(names))])
+    return np.clip(sim_test * 2, 0, 1), thresholds
+
+
+def tfidf_logistic(train: list[dict], test: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    texts = [e["text"] for e in train]
+    word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2).fit(texts)
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=3).fit(texts)
+    X = sparse.hstack([word.transform(texts), char.transform(texts)], format="csr")
+    Xt = sparse.hstack([word.transform([e["text"] for e in test]), char.transform([e["text"] for e in test])], format="csr")
+    Y = label_matrix(train)
+    probs = np.zeros((len(test), Y.shape[1]))
+    for j in range(Y.shape[1]):
+        if Y[:, j].min() == Y[:, j].max():
+            probs[:, j] = float(Y[0, j])
+            continue
+        lr = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000, solver="liblinear").fit(X, Y[:, j])
+        probs[:, j] = lr.predict_proba(Xt)[:, 1]
+    return probs, np.full(Y.shape[1], 0.5)
+
+
+def spacy_textcat(train: list[dict], test: list[dict], epochs: int = 8, seed: int = 13) -> tuple[np.ndarray, np.ndarray]:
+    """spaCy textcat_multilabel from a blank English pipeline, trained for ``epochs``."""
+    import spacy
+    from spacy.training import Example
+    from spacy.util import fix_random_seed, minibatch
+
+    fix_random_seed(seed)
+    names = head_names()
+    nlp = spacy.blank("en")
+    textcat = nlp.add_pipe("textcat_multilabel")
+    for name in names:
+        textcat.add_label(name)
+    Y = label_matrix(train)
+    examples = [
+        Example.from_dict(nlp.make_doc(e["text"]), {"cats": {n: float(Y[i, j]) for j, n in enumerate(names)}})
+        for i, e in enumerate(train)
+    ]
+    optimizer = nlp.initialize(lambda: examples)
+    rng = random.Random(seed)
+    for _ in range(epochs):
+        rng.shuffle(examples)
+        for batch in minibatch(examples, size=16):
+            nlp.update(batch, sgd=optimizer, drop=0.2)
+    docs = nlp.pipe([e["text"] for e in test], batch_size=64)
+    probs = np.array([[doc.cats[n] for n in names] for doc in docs])
+    return probs, np.full(len(names), 0.5)
+
+
+def shipped_model(train: list[dict], test: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    model = PassageClassifier().fit(train)
+    return model.predict_proba([e["text"] for e in test], [e.get("section") or "" for e in test]), model.thresholds_
+
+
+APPROACHES: dict[str, Callable] = {
+    "shipped: linear heads + cues + definitions (calibrated)": shipped_model,
+    "tfidf + logistic regression": tfidf_logistic,
+    "definition similarity": definition_similarity,
+    "spacy textcat_multilabel": spacy_textcat,
+}
+
+
+def compare(examples: Sequence[dict], folds: int = 5, seed: int = 13, approaches: dict[str, Callable] | None = None,
+            progress: Callable[[str], None] | None = None) -> dict[str, dict]:
+    """Macro scores of every approach's out-of-fold predictions on the same folds."""
+    examples = list(examples)
+    results = {}
+    for name, fit_predict in (approaches or APPROACHES).items():
+        predictions: list[dict | None] = [None] * len(examples)
+        for k, (train_idx, test_idx) in enumerate(folds_of(len(examples), folds, seed)):
+            if progress:
+                progress(f"{name}: fold {k + 1}/{folds}")
+            probs, thresholds = fit_predict([examples[i] for i in train_idx], [examples[i] for i in test_idx])
+            for i, labels in zip(test_idx, probs_to_labels(probs, thresholds)):
+                predictions[i] = labels
+        results[name] = evaluate(examples, predictions)["macro"]
+    return results
