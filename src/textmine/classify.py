@@ -401,8 +401,12 @@ class PassageClassifier:
         return self
 
 
-def probs_to_labels(probs: np.ndarray, thresholds: np.ndarray) -> list[dict]:
-    """Decide labels from calibrated probabilities and per-head thresholds."""
+def probs_to_labels(probs: np.ndarray, thresholds: np.ndarray, with_scores: bool = True) -> list[dict]:
+    """Decide labels from calibrated probabilities and per-head thresholds.
+
+    With ``with_scores`` each result carries its scores as a dict by head name;
+    without, the caller keeps the probability rows (less memory for big runs).
+    """
     names = head_names()
     themes = list(taxonomy.THEMES)
     factors = list(taxonomy.FACTORS)
@@ -413,17 +417,24 @@ def probs_to_labels(probs: np.ndarray, thresholds: np.ndarray) -> list[dict]:
         above = row >= thresholds
         stage_scores = [(row[idx[s]] / thresholds[idx[s]], s) for s in stages if above[idx[s]]]
         is_rec = bool(above[idx[RECOMMENDATION]])
-        out.append(
-            {
-                "themes": [t for t in themes if above[idx[t]]],
-                "factors": [f for f in factors if above[idx[f]]],
-                "stage": max(stage_scores)[1] if stage_scores else None,
-                "recommendation": is_rec,
-                "audience": ("lga" if above[idx[AUDIENCE_LGA]] else "council") if is_rec else None,
-                "scores": {n: round(float(p), 4) for n, p in zip(names, row)},
-            }
-        )
+        labels = {
+            "themes": [t for t in themes if above[idx[t]]],
+            "factors": [f for f in factors if above[idx[f]]],
+            "stage": max(stage_scores)[1] if stage_scores else None,
+            "recommendation": is_rec,
+            "audience": ("lga" if above[idx[AUDIENCE_LGA]] else "council") if is_rec else None,
+        }
+        if with_scores:
+            labels["scores"] = scores_dict(row)
+        out.append(labels)
     return out
+
+
+def scores_dict(row) -> dict[str, float]:
+    """Scores by head name from a probability row (or a dict, returned as it is)."""
+    if isinstance(row, dict):
+        return row
+    return {n: round(float(p), 4) for n, p in zip(head_names(), row)}
 
 
 # --------------------------------------------------------------------------- shipped model

@@ -58,9 +58,15 @@ def _examples(df: pd.DataFrame, mask, n: int = EXAMPLES_PER_CHART) -> list[dict]
     part = df[mask].copy()
     if part.empty:
         return []
-    part["_conf"] = [max(s.values()) if isinstance(s, dict) and s else 0.0 for s in part["scores"]]
+    part["_conf"] = [_top_score(s) for s in part["scores"]]
     part = part.sort_values("_conf", ascending=False).drop_duplicates("file").head(n)
     return part[["file", "page", "council", "timepoint", "section", "text"]].to_dict("records")
+
+
+def _top_score(scores) -> float:
+    if isinstance(scores, dict):
+        return max(scores.values(), default=0.0)
+    return float(np.max(scores)) if scores is not None and len(scores) else 0.0
 
 
 def heatmap_chart(df: pd.DataFrame, prev: pd.DataFrame) -> Chart | None:

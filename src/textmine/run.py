@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import store
-from .classify import PassageClassifier, classify_passages, model_version
+from .classify import PassageClassifier, model_version
 from .corpus import Document
 from .corrections import apply_corrections
 from .extract import Block, extractor_version
@@ -61,19 +61,35 @@ def text_key(passage: dict) -> str:
 
 
 def label_passages(passages: list[dict], model: PassageClassifier, out: Path) -> tuple[list[dict], int]:
-    """Classify passages, reusing labels cached for the same text, section and model.
+    """Label passages in place, reusing probabilities cached for the same text, section and model.
 
-    Returns the labelled passages and how many were classified anew.
+    Each passage gets its labels and ``scores``, a float32 row of probabilities by
+    head (see ``classify.head_names``). Returns the passages and how many were
+    classified anew.
     """
+    import numpy as np
+
+    from .classify import probs_to_labels
+
     version = model_version(model)
-    cache = store.read_cache(out, "labels", version) or {}
-    todo = [p for p in passages if text_key(p) not in cache]
-    for p, labelled in zip(todo, classify_passages(model, todo)):
-        cache[text_key(p)] = {k: labelled[k] for k in ("themes", "factors", "stage", "recommendation", "audience", "scores")}
+    index, matrix = store.read_label_cache(out, version)
+    keys = [text_key(p) for p in passages]
+    todo = {}
+    for key, p in zip(keys, passages):
+        if key not in index and key not in todo:
+            todo[key] = p
     if todo:
-        store.write_cache(out, "labels", version, cache)
-    labelled = [{**p, **cache[text_key(p)], "label_source": "model"} for p in passages]
-    return labelled, len(todo)
+        fresh = model.predict_proba([p["text"] for p in todo.values()], [p.get("section") or "" for p in todo.values()])
+        start = len(matrix)
+        matrix = np.vstack([matrix, fresh.astype(np.float32)]) if len(matrix) else fresh.astype(np.float32)
+        index.update({key: start + i for i, key in enumerate(todo)})
+        store.write_label_cache(out, version, index, matrix)
+    rows = [index[key] for key in keys]
+    for p, labels, row in zip(passages, probs_to_labels(matrix[rows], model.thresholds_, with_scores=False), rows):
+        p.update(labels)
+        p["scores"] = matrix[row]
+        p["label_source"] = "model"
+    return passages, len(todo)
 
 
 def publish_outputs(out: Path, passages: list[dict], errors: list[dict], extra_files: dict[str, bytes] | None = None,

@@ -30,7 +30,6 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import taxonomy
 from .errors import TextmineError
 
 STATE = ".textmine"
@@ -96,17 +95,34 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
 
 
+def _scores_column(passages: list[dict]) -> pa.Array:
+    """The scores map column; scores may be dicts, or float rows by head (``classify.head_names``)."""
+    import numpy as np
+
+    from .classify import head_names
+
+    names = head_names()
+    if passages and all(not isinstance(p.get("scores"), dict) and p.get("scores") is not None for p in passages):
+        values = np.round(np.asarray([p["scores"] for p in passages], dtype=np.float64), 4).ravel()
+        offsets = np.arange(0, len(passages) * len(names) + 1, len(names), dtype=np.int32)
+        keys = pa.array(np.tile(np.asarray(names, dtype=object), len(passages)), type=pa.string())
+        return pa.MapArray.from_arrays(pa.array(offsets), keys, pa.array(values))
+    rows = [sorted((p.get("scores") if isinstance(p.get("scores"), dict) else dict(zip(names, map(float, p.get("scores") or []))) ).items())
+            for p in passages]
+    return pa.array(rows, type=pa.map_(pa.string(), pa.float64()))
+
+
 def passages_table(passages: list[dict]) -> pa.Table:
-    rows = [
-        {
-            **{c: p.get(c) for c in PASSAGE_COLUMNS},
-            "themes": list(p.get("themes") or []),
-            "factors": list(p.get("factors") or []),
-            "scores": sorted((p.get("scores") or {}).items()),
-        }
-        for p in passages
-    ]
-    return pa.Table.from_pylist(rows, schema=PASSAGE_SCHEMA)
+    """The passages as an Arrow table, built column by column (no per-row copies)."""
+    columns = {}
+    for field in PASSAGE_SCHEMA:
+        if field.name == "scores":
+            columns["scores"] = _scores_column(passages)
+        elif field.name in ("themes", "factors"):
+            columns[field.name] = pa.array([list(p.get(field.name) or []) for p in passages], type=field.type)
+        else:
+            columns[field.name] = pa.array([p.get(field.name) for p in passages], type=field.type)
+    return pa.table(columns, schema=PASSAGE_SCHEMA)
 
 
 def write_passages(path: Path, passages: list[dict]) -> None:
@@ -246,13 +262,26 @@ def write_cache(out: Path, name: str, key: str, value: dict | list) -> None:
     os.replace(tmp, path)
 
 
-def empty_labels() -> dict:
-    return {"themes": [], "factors": [], "stage": None, "recommendation": False, "audience": None, "scores": {}}
+def read_label_cache(out: Path, version: str):
+    """Cached probabilities of one model: ({text key: row}, float32 matrix)."""
+    import numpy as np
+
+    path = cache_dir(out, "labels") / f"{version}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys, matrix = data["keys"], data["probs"]
+    except (FileNotFoundError, KeyError, ValueError, OSError):
+        return {}, np.zeros((0, 0), dtype=np.float32)
+    return {k.decode("ascii"): i for i, k in enumerate(keys)}, matrix
 
 
-def label_fields() -> tuple[str, ...]:
-    return ("themes", "factors", "stage", "recommendation", "audience")
+def write_label_cache(out: Path, version: str, index: dict[str, int], matrix) -> None:
+    import numpy as np
 
-
-def known_labels() -> set[str]:
-    return set(taxonomy.THEMES) | set(taxonomy.FACTORS) | set(taxonomy.STAGES)
+    path = cache_dir(out, "labels") / f"{version}.npz"
+    keys = np.empty(len(index), dtype="S40")
+    for key, row in index.items():
+        keys[row] = key.encode("ascii")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, keys=keys, probs=matrix)
+    os.replace(tmp, path)
