@@ -373,11 +373,7 @@ def find_tables(edges: list[tuple], words: list[Word], page_height: float) -> li
     columns come from vertical rules where there are any, else from the gaps that
     run down through the words of every row.
     """
-    # Rules in the top and bottom margins underline running headers and footers.
-    body = (page_height * 0.06, page_height * 0.94)
-    horizontal = [
-        (x0, x1, top) for o, x0, x1, top, _ in edges if o == "h" and x1 - x0 > 40 and body[0] < top < body[1]
-    ]
+    horizontal = [(x0, x1, top) for o, x0, x1, top, _ in edges if o == "h" and x1 - x0 > 40]
     vertical = [(x0, top, bottom) for o, x0, _, top, bottom in edges if o == "v" and bottom - top > 4]
     groups: dict[tuple[int, int], list[float]] = {}
     for x0, x1, top in horizontal:
@@ -385,12 +381,13 @@ def find_tables(edges: list[tuple], words: list[Word], page_height: float) -> li
         groups.setdefault(key, []).append(top)
     tables = []
     for (kx0, kx1), tops in groups.items():
-        ys = _dedupe(sorted(tops), 2.0)
+        gx0 = min(h[0] for h in horizontal if round(h[0] / 4) == kx0)
+        gx1 = max(h[1] for h in horizontal if round(h[1] / 4) == kx1)
+        ys = _drop_running_rules(_dedupe(sorted(tops), 2.0), gx0, gx1, words, page_height)
         for run in _chains(ys, max_gap=200.0):
             if len(run) < 3:
                 continue
-            x0 = min(h[0] for h in horizontal if round(h[0] / 4) == kx0)
-            x1 = max(h[1] for h in horizontal if round(h[1] / 4) == kx1)
+            x0, x1 = gx0, gx1
             top, bottom = run[0], run[-1]
             inner = [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and top < (w.top + w.bottom) / 2 < bottom]
             if not inner:
@@ -412,6 +409,26 @@ def find_tables(edges: list[tuple], words: list[Word], page_height: float) -> li
             if rows:
                 tables.append(Table((x0, top, x1, bottom), rows))
     return sorted(tables, key=lambda t: t.bbox[1])
+
+
+def _drop_running_rules(ys: list[float], x0: float, x1: float, words: list[Word], page_height: float,
+                        band: float = 0.1) -> list[float]:
+    """Drop a rule under a running header (or over a footer) from a stack of rules.
+
+    Only the topmost rule of a stack can underline a header: it lies in the top margin
+    with text right above it. Likewise only the lowest rule can sit over a footer.
+    """
+    def hugged(y: float, above: bool) -> bool:
+        return any(
+            w.x1 > x0 and w.x0 < x1 and (y - 8 <= w.bottom <= y + 1 if above else y - 1 <= w.top <= y + 8)
+            for w in words
+        )
+
+    if ys and ys[0] < page_height * band and hugged(ys[0], above=True):
+        ys = ys[1:]
+    if ys and ys[-1] > page_height * (1 - band) and hugged(ys[-1], above=False):
+        ys = ys[:-1]
+    return ys
 
 
 def _dedupe(values: list[float], tolerance: float) -> list[float]:
@@ -779,6 +796,8 @@ def region_to_blocks(region: Region, page: int, style: _Style, vocabulary: Count
                 new = True
             elif blocks[-1][0] != "bullet" and ln.x0 > region.left + style.body_size * 0.8 and abs(prev.x0 - region.left) < 2:
                 new = True  # first-line indent
+            elif NUMBERED_PARA.match(ln.words[0].text) and TERMINAL.search(prev.text):
+                new = True  # a numbered paragraph ("3.2 The council ...") after a finished sentence
             elif (
                 TERMINAL.search(prev.text)
                 and prev.x1 < region.left + width * 0.7
@@ -837,37 +856,72 @@ def _vocabulary(pages: list[PageData]) -> Counter:
     return vocab
 
 
+@dataclass
+class _TableState:
+    index: int = -1
+    header: list[str] | None = None
+    columns: int = 0
+    rows: int = 0  # rows numbered so far in the current table
+
+
+def _table_blocks(region: Region, new_blocks: list[Block], blocks: list[Block], state: _TableState,
+                  after_break: bool, vocabulary: Counter) -> list[Block]:
+    """Number a table's cells; carry a table over a page break as one table.
+
+    A table that opens a page right after a table closed the previous one, with the
+    same number of columns, continues it: a repeated header row is dropped, and a
+    row split by the break (its first cell empty on the new page) is joined to the
+    row it started in.
+    """
+    rows = region.table.rows
+    header = rows[0] if rows else None
+    columns = max((len(r) for r in rows), default=0)
+    continuing = after_break and bool(blocks) and blocks[-1].kind == "table_cell" and columns == state.columns
+    if not continuing:
+        state.index, state.header, state.columns, state.rows = state.index + 1, header, columns, 0
+        for b in new_blocks:
+            b.table = state.index
+        state.rows = len(rows)
+        return new_blocks
+    skip = 1 if header == state.header else 0
+    kept = [b for b in new_blocks if (b.row or 0) >= skip]
+    first = rows[skip] if len(rows) > skip else None
+    merged = 0
+    if first is not None and not first[0] and any(first[1:]):
+        last_row = state.rows - 1
+        previous = {b.col: b for b in blocks if b.kind == "table_cell" and b.table == state.index and b.row == last_row}
+        if previous:
+            for b in (b for b in kept if b.row == skip):
+                if b.col in previous:
+                    previous[b.col].text = join_hyphenated(previous[b.col].text, b.text, vocabulary)
+                else:
+                    b.table, b.row = state.index, last_row
+                    blocks.append(b)
+            kept = [b for b in kept if b.row != skip and b.table is None]
+            merged = 1
+    offset = state.rows - skip - merged
+    for b in kept:
+        b.row = (b.row or 0) + offset
+        b.table = state.index
+    state.rows += len(rows) - skip - merged
+    return kept
+
+
 def pages_to_blocks(pages: list[PageData]) -> list[Block]:
     """Blocks of a whole document in reading order, with heading paths as sections."""
     style = document_style(pages)
     pages = remove_running_lines(pages, style.body_size)
     vocabulary = _vocabulary(pages)
     blocks: list[Block] = []
-    table_index = -1
-    last_table_header: list[str] | None = None
-    row_offset = 0
-    after_break = False  # the region follows a page or column break
+    tables = _TableState()
     for page in pages:
-        after_break = True
+        after_break = True  # the next region follows a page break
         for region in page_to_regions(page):
             new_blocks = region_to_blocks(region, page.number, style, vocabulary)
             if not new_blocks:
                 continue
             if region.table is not None:
-                header = region.table.rows[0] if region.table.rows else None
-                continuing = bool(blocks) and blocks[-1].kind == "table_cell" and last_table_header == header
-                if continuing:
-                    # A table carried over a page break repeats its header row: drop it.
-                    new_blocks = [b for b in new_blocks if b.row != 0]
-                    for b in new_blocks:
-                        b.row = (b.row or 0) + row_offset - 1
-                else:
-                    table_index += 1
-                    last_table_header = header
-                    row_offset = 0
-                for b in new_blocks:
-                    b.table = table_index
-                row_offset += len(region.table.rows) - (1 if continuing else 0)
+                new_blocks = _table_blocks(region, new_blocks, blocks, tables, after_break, vocabulary)
             elif (after_break or region.column == 1) and blocks and _continues(blocks[-1], new_blocks[0]):
                 blocks[-1].text = join_hyphenated(blocks[-1].text, new_blocks[0].text, vocabulary)
                 blocks[-1].ends_full = new_blocks[0].ends_full
