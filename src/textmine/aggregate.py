@@ -45,7 +45,9 @@ def wilson(successes: int, total: int, z: float = 1.959964) -> tuple[float, floa
 
 
 def prepare(passages: pd.DataFrame) -> pd.DataFrame:
-    """Passages with a ``period`` column and missing group values as ``MISSING``."""
+    """Passages with a ``period`` column and missing group values as ``MISSING`` (once: idempotent)."""
+    if passages.attrs.get("prepared"):
+        return passages
     df = passages.copy()
     if "period" not in df:
         df["period"] = [period(d) for d in df.get("date", pd.Series([None] * len(df)))]
@@ -56,6 +58,7 @@ def prepare(passages: pd.DataFrame) -> pd.DataFrame:
     for col in ("themes", "factors"):
         df[col] = [list(v) if v is not None and not (isinstance(v, float) and math.isnan(v)) else [] for v in df[col]]
     df["stage"] = df["stage"].astype(object).where(df["stage"].notna(), None)
+    df.attrs["prepared"] = True
     return df
 
 

@@ -306,7 +306,7 @@ def output_files(passages: list[dict], title: str = "textmine report") -> tuple[
     """Every aggregate CSV, the report and its charts as bytes by file name, plus the tables and summary."""
     columns = ["id", "file", "council", "date", "timepoint", "doc_type", "page", "section", "kind", "text",
                "themes", "factors", "stage", "recommendation", "audience", "scores", "label_source"]
-    df = pd.DataFrame(passages, columns=columns)
+    df = ag.prepare(pd.DataFrame({c: [p.get(c) for p in passages] for c in columns}))
     tables = all_tables(df)
     files = {f"{name}.csv": table.to_csv(index=False).encode("utf-8") for name, table in tables.items()}
     report_html, charts = build_report(df, tables, title)

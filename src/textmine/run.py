@@ -56,6 +56,9 @@ def prepare_document(doc: Document, out: Path, pool: ExtractionPool, max_words: 
     return DocResult(doc.file, passages, cached["pages"], cached=was_cached)
 
 
+BATCH = 4096  # passages classified at once
+
+
 def text_key(passage: dict) -> str:
     return hashlib.sha1(f"{passage.get('section') or ''}\x1f{passage['text']}".encode("utf-8")).hexdigest()
 
@@ -79,9 +82,13 @@ def label_passages(passages: list[dict], model: PassageClassifier, out: Path) ->
         if key not in index and key not in todo:
             todo[key] = p
     if todo:
-        fresh = model.predict_proba([p["text"] for p in todo.values()], [p.get("section") or "" for p in todo.values()])
+        items = list(todo.values())
+        fresh = np.vstack([  # in batches: the feature matrix of a whole big run would not fit in memory
+            model.predict_proba([p["text"] for p in batch], [p.get("section") or "" for p in batch]).astype(np.float32)
+            for batch in (items[i:i + BATCH] for i in range(0, len(items), BATCH))
+        ])
         start = len(matrix)
-        matrix = np.vstack([matrix, fresh.astype(np.float32)]) if len(matrix) else fresh.astype(np.float32)
+        matrix = np.vstack([matrix, fresh]) if len(matrix) else fresh
         index.update({key: start + i for i, key in enumerate(todo)})
         store.write_label_cache(out, version, index, matrix)
     rows = [index[key] for key in keys]

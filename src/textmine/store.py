@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from .errors import TextmineError
@@ -105,7 +106,7 @@ def _scores_column(passages: list[dict]) -> pa.Array:
     if passages and all(not isinstance(p.get("scores"), dict) and p.get("scores") is not None for p in passages):
         values = np.round(np.asarray([p["scores"] for p in passages], dtype=np.float64), 4).ravel()
         offsets = np.arange(0, len(passages) * len(names) + 1, len(names), dtype=np.int32)
-        keys = pa.array(np.tile(np.asarray(names, dtype=object), len(passages)), type=pa.string())
+        keys = pa.compute.take(pa.array(names, type=pa.string()), pa.array(np.tile(np.arange(len(names), dtype=np.int32), len(passages))))
         return pa.MapArray.from_arrays(pa.array(offsets), keys, pa.array(values))
     rows = [sorted((p.get("scores") if isinstance(p.get("scores"), dict) else dict(zip(names, map(float, p.get("scores") or []))) ).items())
             for p in passages]
