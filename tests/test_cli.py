@@ -75,3 +75,24 @@ def test_a_missing_model_is_one_clear_line(tmp_path):
 def test_run_refuses_a_missing_corpus(tmp_path):
     result = CliRunner().invoke(main, ["run", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1 and "does not exist" in result.output
+
+
+def test_a_plain_non_editable_install_has_the_flows_templates_and_default_model(tmp_path):
+    import subprocess
+    import sys
+
+    wheel_dir, target = tmp_path / "wheel", tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheel_dir), str(ROOT)],
+                   check=True, capture_output=True)
+    (wheel,) = wheel_dir.glob("textmine-*.whl")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import textmine, flows.pipeline, textmine.web;"
+        "from textmine.classify import default_model_path, load_model;"
+        "p = default_model_path(); assert str(p).startswith(sys.argv[1]), p;"
+        "print(load_model().predict(['Caseloads are far too high.'])[0]['themes'])"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(target)], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "capacity_and_resources" in result.stdout
