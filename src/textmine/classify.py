@@ -49,21 +49,26 @@ def head_names() -> list[str]:
 # --------------------------------------------------------------------------- data
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    """Read JSON lines, naming the file and line of any malformed record."""
+def parse_jsonl(lines: Iterable[str], source: str) -> list[dict]:
+    """Records with a ``text`` string from JSON lines, naming ``source`` and the line of any bad one."""
     records = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BadInput(f"{path}: line {n} is not valid JSON ({exc.msg})") from exc
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise BadInput(f"{path}: line {n} has no 'text' string")
-            records.append(record)
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"{source}: line {n} is not valid JSON ({exc.msg})") from exc
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise BadInput(f"{source}: line {n} has no 'text' string")
+        records.append(record)
     return records
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """Read a JSON-lines file of passages."""
+    with open(path, encoding="utf-8") as fh:
+        return parse_jsonl(fh, str(path))
 
 
 def validate_example(record: dict, where: str = "") -> dict:

@@ -134,21 +134,10 @@ def classify(input_: Path | None, model: Path | None) -> None:
 
         echo '{"id": "1", "text": "Caseloads are too high."}' | textmine classify
     """
-    from .classify import classify_passages, load_model
-    from .errors import BadInput
+    from .classify import classify_passages, load_model, parse_jsonl
 
     lines = (input_.read_text(encoding="utf-8") if input_ else sys.stdin.read()).splitlines()
-    records = []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BadInput(f"{input_ or 'stdin'}: line {n} is not valid JSON ({exc.msg})") from exc
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise BadInput(f"{input_ or 'stdin'}: line {n} has no 'text' string")
-        records.append(record)
+    records = parse_jsonl(lines, str(input_ or "stdin"))
     labelled = classify_passages(load_model(model), records)
     for record, out in zip(records, labelled):
         fields = ("themes", "factors", "stage", "recommendation", "audience", "scores")

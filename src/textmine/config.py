@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BadInput
@@ -50,7 +50,6 @@ class RunSettings:
     workers: int = 0
     timeout: float = 120.0
     max_passage_words: int = 250
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.corpus = Path(self.corpus)

@@ -7,6 +7,7 @@ without Prefect (see ``tests/test_pipeline.py``).
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,8 +113,6 @@ def publish_outputs(out: Path, passages: list[dict], errors: list[dict], extra_f
         target = run_dir / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-    import json
-
     (run_dir / "run.json").write_text(json.dumps(record or {}, indent=2, sort_keys=True), encoding="utf-8")
     store.publish(out, run_dir)
     return run_dir
