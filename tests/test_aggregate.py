@@ -135,9 +135,10 @@ def test_report_is_self_contained_with_charts_and_evidence():
     files, _, summary = output_files(PASSAGES.to_dict("records"))
     page = files["report.html"].decode()
     assert "<script" not in page and "http://" not in page and "https://" not in page
-    assert page.count("data:image/png;base64,") == 3
+    assert page.count("data:image/png;base64,") == 4  # no recommendations: no recommendations chart
     assert "charts/recommendations_by_council.png" not in files
     assert "No passage was classified as a recommendation" in page
-    assert {"charts/council_theme_heatmap.png", "charts/theme_by_timepoint.png", "charts/stage_shift.png"} <= set(files)
+    assert {"charts/council_theme_heatmap.png", "charts/theme_by_timepoint.png", "charts/stage_shift.png",
+            "charts/theme_by_year.png"} <= set(files)
     assert "a2.pdf, page 1" in page  # evidence names file and page
     assert any("Outcomes make up" in s for s in summary)

@@ -97,26 +97,39 @@ def heatmap_chart(df: pd.DataFrame, prev: pd.DataFrame) -> Chart | None:
     )
 
 
-def timepoint_chart(df: pd.DataFrame, prev: pd.DataFrame) -> Chart | None:
-    rows = prev[(prev.axis == "theme") & (prev.council == ag.ALL) & (prev.period == ag.ALL)
-                & (prev.doc_type == ag.ALL) & (prev.timepoint != ag.ALL) & (prev.timepoint != ag.MISSING)]
-    if rows.empty:
-        return None
+def _theme_lines(rows: pd.DataFrame, column: str, order: list[str], title: str):
+    """Theme shares (with 95% intervals) along the values of ``column``, as a figure."""
     import matplotlib.pyplot as plt
 
-    order = [t for t in ag.TIMEPOINTS if t in set(rows.timepoint)]
     fig, ax = plt.subplots(figsize=(8.5, 4.2))
     for k, theme in enumerate(taxonomy.THEMES):
-        r = rows[rows.label == theme].set_index("timepoint").reindex(order)
+        r = rows[rows.label == theme].set_index(column).reindex(order)
         x = np.arange(len(order)) + (k - 2.5) * 0.06
         below = np.clip((r.share - r.ci_low).fillna(0).to_numpy() * 100, 0, None)
         above = np.clip((r.ci_high - r.share).fillna(0).to_numpy() * 100, 0, None)
-        ax.errorbar(x, r.share * 100, yerr=[below, above],
-                    marker="o", capsize=3, label=THEME_NAMES[theme])
+        ax.errorbar(x, r.share * 100, yerr=[below, above], marker="o", capsize=3, label=THEME_NAMES[theme])
     ax.set_xticks(range(len(order)), order)
     ax.set_ylabel("% of passages (95% Wilson interval)")
-    ax.set_title("Theme shares across timepoints")
+    ax.set_title(title)
     ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+def _theme_rows(prev: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Theme prevalence rows grouped by ``column`` alone (every other grouping column a margin)."""
+    mask = (prev.axis == "theme") & (prev[column] != ag.ALL) & (prev[column] != ag.MISSING)
+    for other in ag.GROUP_COLUMNS:
+        if other != column:
+            mask &= prev[other] == ag.ALL
+    return prev[mask]
+
+
+def timepoint_chart(df: pd.DataFrame, prev: pd.DataFrame) -> Chart | None:
+    rows = _theme_rows(prev, "timepoint")
+    if rows.empty:
+        return None
+    order = [t for t in ag.TIMEPOINTS if t in set(rows.timepoint)] + sorted(set(rows.timepoint) - set(ag.TIMEPOINTS))
+    fig = _theme_lines(rows, "timepoint", order, "Theme shares across timepoints")
     diff = _largest_change(rows, "3-6m", "12m")
     evidence, title = [], ""
     if diff:
@@ -126,6 +139,20 @@ def timepoint_chart(df: pd.DataFrame, prev: pd.DataFrame) -> Chart | None:
     return Chart("theme_by_timepoint", "Themes over the impact journey",
                  "Share of all passages at each timepoint that carry each theme; bars are 95% intervals.",
                  _png(fig), evidence, title)
+
+
+def period_chart(df: pd.DataFrame, prev: pd.DataFrame) -> Chart | None:
+    rows = _theme_rows(prev, "period")
+    order = sorted(set(rows.period))
+    if len(order) < 2:
+        return None
+    fig = _theme_lines(rows, "period", order, "Theme shares by calendar year")
+    latest = order[-1]
+    top = rows[rows.period == latest].sort_values("share", ascending=False).iloc[0]
+    mask = (df["period"] == latest) & df["themes"].map(lambda v: top.label in v)
+    return Chart("theme_by_year", "Themes over calendar time",
+                 "Share of all passages dated in each year that carry each theme; bars are 95% intervals.",
+                 _png(fig), _examples(df, mask), f"Evidence for {latest}: {THEME_NAMES[top.label]}")
 
 
 def _largest_change(rows: pd.DataFrame, before: str, after: str) -> tuple[str, float] | None:
@@ -235,6 +262,7 @@ def build_charts(passages: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> lis
     charts = [
         heatmap_chart(df, tables["prevalence"]),
         timepoint_chart(df, tables["prevalence"]),
+        period_chart(df, tables["prevalence"]),
         stage_chart(df, tables["stage_shift"]),
         recommendation_chart(df, tables["recommendation_comparison"]),
     ]
