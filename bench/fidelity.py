@@ -9,7 +9,7 @@ typesets the PDF in each house style, extracts it with textmine, and prints:
 - the same two figures for plain pdfplumber ``extract_text()`` split at blank lines
   or line ends, as a baseline.
 
-Usage: python bench/fidelity.py [corpus/sources] [--styles formal,plain,modern] [--show N]
+Usage: python bench/fidelity.py [corpus/sources] [--styles formal,plain,modern] [--office] [--baseline] [--show N]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from textmine.extract import extract_blocks
 from textmine.segment import PASSAGE_KINDS
-from textmine.typeset import parse_source, render_pdf, source_text
+from textmine.typeset import parse_source, render_office_pdfs, render_pdf, source_text
 
 
 def norm(text: str) -> str:
@@ -71,18 +71,25 @@ def main() -> None:
     parser.add_argument("--styles", default="formal,plain,modern")
     parser.add_argument("--show", type=int, default=0, help="print up to N failures per document")
     parser.add_argument("--baseline", action="store_true", help="also score plain pdfplumber extract_text()")
+    parser.add_argument("--office", action="store_true",
+                        help="also typeset every source with LibreOffice (a word processor's layout) and score that")
     args = parser.parse_args()
     totals: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for src in sorted(args.sources.glob("*.txt")):
-            source = parse_source(src.read_text(encoding="utf-8"))
+        sources = {src.stem: parse_source(src.read_text(encoding="utf-8")) for src in sorted(args.sources.glob("*.txt"))}
+        office = render_office_pdfs(sources, Path(tmp) / "office") if args.office else {}
+        for name, source in sources.items():
             units = [text for kind, text in source_text(source) if kind in PASSAGE_KINDS]
-            for style in args.styles.split(","):
-                pdf = render_pdf(source, Path(tmp) / f"{src.stem}-{style}.pdf", style)
+            styles = args.styles.split(",") + (["office"] if args.office else [])
+            for style in styles:
+                if style == "office":
+                    pdf = office[name]
+                else:
+                    pdf = render_pdf(source, Path(tmp) / f"{name}-{style}.pdf", style)
                 passages = [b.text for b in extract_blocks(pdf) if b.kind in PASSAGE_KINDS]
                 s = score(units, passages)
                 totals.setdefault(style, []).append((s["whole"], s["pure"]))
-                line = f"{src.stem:32} {style:7} whole {s['whole']:.3f} pure {s['pure']:.3f}"
+                line = f"{name:32} {style:7} whole {s['whole']:.3f} pure {s['pure']:.3f}"
                 if args.baseline:
                     b = score(units, baseline_passages(pdf))
                     totals.setdefault(style + "-baseline", []).append((b["whole"], b["pure"]))

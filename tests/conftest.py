@@ -18,13 +18,23 @@ import pytest  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 
-from make_fixtures import build_fixtures  # noqa: E402
+from make_fixtures import build_fixtures, build_office_fixtures  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def fixtures(tmp_path_factory) -> dict[str, Path]:
     """Every fixture PDF, built once per session by tests/fixtures/make_fixtures.py."""
     return build_fixtures(tmp_path_factory.mktemp("fixtures"))
+
+
+@pytest.fixture(scope="session")
+def office_fixtures(tmp_path_factory) -> dict[str, Path]:
+    """The feature documents typeset by LibreOffice (a second, independent PDF producer)."""
+    if not (shutil.which("soffice") or shutil.which("libreoffice")):
+        if os.environ.get("CI"):
+            raise RuntimeError("CI needs LibreOffice for the office-made fixtures: apt-get install libreoffice-writer-nogui")
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-writer-nogui)")
+    return build_office_fixtures(tmp_path_factory.mktemp("office"))
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,17 @@ def test_every_unit_comes_out_whole_and_in_order(fixtures, name, style):
     assert got == want
 
 
+@pytest.mark.parametrize("name", ["features", "long_table", "page_break"])
+def test_a_word_processors_pdf_comes_out_whole_and_in_order_too(office_fixtures, name):
+    """LibreOffice lays out pages its own way: other fonts, a running header and footer,
+    tables drawn with their own rules and rows split across pages, its own columns."""
+    blocks = extract_blocks(office_fixtures[f"{name}-office"])
+    got = [(b.kind, squash(b.text)) for b in blocks if b.kind in PASSAGE_KINDS]
+    want = [(k, t) for k, t in expected_units(name) if k in PASSAGE_KINDS]
+    assert [t for _, t in got] == [t for _, t in want]
+    assert [k for k, _ in got if k == "table_cell"] == [k for k, _ in want if k == "table_cell"]
+
+
 @pytest.mark.parametrize("style", STYLES)
 def test_headings_are_blocks_and_give_sections(fixtures, style):
     blocks = extract_blocks(fixtures[f"features-{style}"])

@@ -385,14 +385,16 @@ def find_tables(edges: list[tuple], words: list[Word], page_height: float) -> li
         gx1 = max(h[1] for h in horizontal if round(h[1] / 4) == kx1)
         ys = _drop_running_rules(_dedupe(sorted(tops), 2.0), gx0, gx1, words, page_height)
         for run in _chains(ys, max_gap=200.0):
-            if len(run) < 3:
-                continue
             x0, x1 = gx0, gx1
             top, bottom = run[0], run[-1]
+            verticals = [v[0] for v in vertical if x0 + 3 < v[0] < x1 - 3 and v[1] < bottom and v[2] > top]
+            # Three rules make a table; two make one when ruled columns stand between them
+            # (the last row of a grid table, carried over to a new page).
+            if len(run) < 2 or (len(run) == 2 and not verticals):
+                continue
             inner = [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and top < (w.top + w.bottom) / 2 < bottom]
             if not inner:
                 continue
-            verticals = [v[0] for v in vertical if x0 + 3 < v[0] < x1 - 3 and v[1] < bottom and v[2] > top]
             separators = _dedupe(sorted(verticals), 2.0) if verticals else _column_gaps(inner, x0, x1)
             cols = [x0] + separators + [x1]
             rows = []
@@ -416,7 +418,8 @@ def _drop_running_rules(ys: list[float], x0: float, x1: float, words: list[Word]
     """Drop a rule under a running header (or over a footer) from a stack of rules.
 
     Only the topmost rule of a stack can underline a header: it lies in the top margin
-    with text right above it. Likewise only the lowest rule can sit over a footer.
+    with text right above it and none right below it (a table's top rule has its first
+    row right below). Likewise only the lowest rule can sit over a footer.
     """
     def hugged(y: float, above: bool) -> bool:
         return any(
@@ -424,9 +427,9 @@ def _drop_running_rules(ys: list[float], x0: float, x1: float, words: list[Word]
             for w in words
         )
 
-    if ys and ys[0] < page_height * band and hugged(ys[0], above=True):
+    if ys and ys[0] < page_height * band and hugged(ys[0], above=True) and not hugged(ys[0], above=False):
         ys = ys[1:]
-    if ys and ys[-1] > page_height * (1 - band) and hugged(ys[-1], above=False):
+    if ys and ys[-1] > page_height * (1 - band) and hugged(ys[-1], above=False) and not hugged(ys[-1], above=True):
         ys = ys[:-1]
     return ys
 
@@ -616,7 +619,14 @@ def _assign_columns(lines: list[Line], gutter: float, width: float) -> list[tupl
         lefts = [ln for c, ln in run if c == 0]
         wide = lambda ls: ls and statistics.median(l.x1 - l.x0 for l in ls) > width * 0.2  # noqa: E731
         if len(rights) >= 2 and len(lefts) >= 2 and wide(rights) and wide(lefts):
+            # The last line of a full-width paragraph, just above the columns, still belongs to it.
+            while run and run[0][0] == 0 and labelled and labelled[-1][0] == -1:
+                prev = labelled[-1][1]
+                if run[0][1].top - prev.top > 1.6 * prev.size or prev.x1 - prev.x0 < width * 0.6:
+                    break
+                labelled.append((-1, run.pop(0)[1]))
             labelled += run
+            labelled += _after_balanced_columns(labelled, run)
         else:
             labelled += [(-1, ln) for _, ln in sorted(run, key=lambda t: (round(t[1].top), t[1].x0))]
         if j < len(out):
@@ -630,6 +640,31 @@ def _assign_columns(lines: list[Line], gutter: float, width: float) -> list[tupl
         else:
             result.append((c, ln))
     return result
+
+
+def _after_balanced_columns(labelled: list[tuple[int, Line]], run: list[tuple[int, Line]]) -> list[tuple[int, Line]]:
+    """Move lines under balanced columns (both ending level) out of the left column.
+
+    A word processor balances the columns of a section and sets what follows at full
+    width below them; a left-only line there (a short heading) is not part of the
+    left column. Columns that are not balanced keep their lines.
+    """
+    rights = [ln for c, ln in run if c == 1]
+    if not rights:
+        return []
+    right_end = max(ln.bottom for ln in rights)
+    tail = [(c, ln) for c, ln in run if c == 0 and ln.top > right_end]
+    if not tail:
+        return []
+    above = [ln for c, ln in run if c == 0 and ln.top <= right_end]
+    size = rights[-1].size
+    if not above or abs(max(ln.bottom for ln in above) - right_end) > 1.5 * size:
+        return []
+    if tail[0][1].top - max(ln.bottom for ln in above) < 1.3 * size:
+        return []  # the left column simply goes on below the right one
+    for item in tail:
+        labelled.remove(item)
+    return [(-1, ln) for _, ln in tail]
 
 
 def _insert_tables(regions: list[Region], tables: list[Table], gutter: float | None) -> list[Region]:

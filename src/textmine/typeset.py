@@ -302,3 +302,63 @@ def source_text(source: Source) -> list[tuple[str, str]]:
             else:
                 pieces.append((child.kind, child.text))
     return pieces
+
+
+def source_to_html(source: Source) -> str:
+    """The source as HTML for LibreOffice's Writer: a second, independent way to make test PDFs.
+
+    Writer's HTML import keeps ``<multicol>`` columns, ``title="header"``/``"footer"``
+    blocks (with a page-number field) and bordered tables, and lays them out its own way
+    (its own fonts, justification, tables split across pages row by row), much as a
+    word processor's "save as PDF" does.
+    """
+    import html
+
+    def cell(tag: str, text: str) -> str:
+        return f"<{tag} style='border:1px solid #000'>{html.escape(text)}</{tag}>"
+
+    def part(e: Element) -> str:
+        if e.kind == "heading":
+            return f"<h{e.level}>{html.escape(e.text)}</h{e.level}>"
+        if e.kind == "paragraph":
+            return f"<p align='justify'>{html.escape(e.text)}</p>"
+        if e.kind == "bullet":
+            return f"<ul><li>{html.escape(e.text)}</li></ul>"
+        if e.kind == "table":
+            head = "<thead><tr>" + "".join(cell("th", c) for c in e.rows[0]) + "</tr></thead>"
+            body = "".join("<tr>" + "".join(cell("td", c) for c in r) + "</tr>" for r in e.rows[1:])
+            return f"<table cellpadding='4' cellspacing='0' width='100%'>{head}<tbody>{body}</tbody></table>"
+        return "<multicol cols='2' gutter='20'>" + "".join(part(c) for c in e.children) + "</multicol>"
+
+    council = html.escape(source.meta.get("council") or "Safeguarding children")
+    header = f"<div title='header'><p align='right'><font size='1'>{council} peer review</font></p></div>"
+    footer = ("<div title='footer'><p align='center'><font size='1'>Page "
+              "<sdfield type=PAGE subtype=RANDOM format=PAGE>1</sdfield></font></p></div>")
+    title = html.escape(source.meta.get("title") or "")
+    body = "".join(part(e) for e in source.elements)
+    return f"<html><head><meta charset='utf-8'></head><body>{header}<h1>{title}</h1>{body}{footer}</body></html>"
+
+
+def render_office_pdfs(sources: dict[str, Source], folder: Path) -> dict[str, Path]:
+    """Typeset sources (by name) into PDFs with LibreOffice (``soffice`` must be installed)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        raise FileNotFoundError("LibreOffice (soffice) is not installed: apt-get install libreoffice-writer-nogui")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        pages = []
+        for name, source in sources.items():
+            page = Path(tmp) / f"{name}.html"
+            page.write_text(source_to_html(source), encoding="utf-8")
+            pages.append(str(page))
+        subprocess.run(
+            [soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--infilter=HTML (StarWriter)",
+             "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(folder), *pages],
+            check=True, capture_output=True, timeout=300,
+        )
+    return {name: folder / f"{name}.pdf" for name in sources}
