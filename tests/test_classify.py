@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -160,3 +161,33 @@ def test_evaluate_macro_averages_only_labels_present(tiny_examples):
     assert result["macro"]["theme"]["f1"] == pytest.approx(1.0)
     assert result["labels"]["flexibility"]["support"] == 0
     assert result["macro"]["recommendation"]["f1"] == pytest.approx(1.0)
+
+
+def test_corrections_join_and_override_the_training_data(tmp_path, tiny_examples):
+    from textmine.corrections import save_correction
+    from textmine.training import gather_examples
+
+    data = tmp_path / "train.jsonl"
+    data.write_text("\n".join(json.dumps(e) for e in tiny_examples))
+    passage = {"id": "x1", "text": tiny_examples[0]["text"], "section": "", "themes": ["capacity_and_resources"],
+               "factors": [], "stage": None, "recommendation": False, "audience": None}
+    save_correction(tmp_path, passage, {"themes": ["working_together"]}, author="ana")
+    save_correction(tmp_path, {**passage, "id": "x2", "text": "A brand new corrected passage."}, {"stage": "outcome"})
+    examples = gather_examples([data], [tmp_path / "corrections.sqlite"])
+    by_text = {e["text"]: e for e in examples}
+    assert len(examples) == len(tiny_examples) + 1
+    assert by_text[tiny_examples[0]["text"]]["themes"] == ["working_together"]
+    assert by_text["A brand new corrected passage."]["stage"] == "outcome"
+
+
+def test_the_train_flow_writes_a_versioned_model_folder(tmp_path, tiny_examples):
+    from flows.train import train_flow
+
+    data = tmp_path / "train.jsonl"
+    data.write_text("\n".join(json.dumps(e) for e in tiny_examples))
+    folder = Path(train_flow([str(data)], [], str(tmp_path / "models"), str(data), set_default=True))
+    assert folder.name.startswith("tm-") and (folder / "MODEL_CARD.md").exists()
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert set(metrics) >= {"cross_validated", "held_out"}
+    again = PassageClassifier.load(tmp_path / "models" / "default")
+    assert again.info_["version"] == folder.name
