@@ -990,9 +990,11 @@ def extract_blocks(path: Path, engine: str = "auto") -> list[Block]:
 
     Examples
     --------
-    >>> blocks = extract_blocks(Path("corpus/sample/ashcombe_report.pdf"))  # doctest: +SKIP
-    >>> blocks[0].kind  # doctest: +SKIP
-    'heading'
+    >>> blocks = extract_blocks(Path("corpus/sample/ashcombe_report.pdf"))
+    >>> blocks[0].kind, blocks[0].page
+    ('heading', 1)
+    >>> sorted({b.kind for b in blocks})
+    ['bullet', 'heading', 'paragraph', 'table_cell']
     """
     path = Path(path)
     pages = list(read_pages(path, engine))

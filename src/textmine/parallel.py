@@ -79,8 +79,10 @@ class ExtractionPool:
 
     Examples
     --------
-    >>> with ExtractionPool(workers=2, timeout=60) as pool:  # doctest: +SKIP
+    >>> with ExtractionPool(workers=1, timeout=60) as pool:
     ...     result = pool.extract("corpus/sample/ashcombe_report.pdf")
+    >>> result["pages"] > 1, result["blocks"][0]["kind"]
+    (True, 'heading')
     """
 
     def __init__(self, workers: int = 2, timeout: float = 120.0) -> None:
