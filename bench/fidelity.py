@@ -9,7 +9,7 @@ typesets the PDF in each house style, extracts it with textmine, and prints:
 - the same two figures for plain pdfplumber ``extract_text()`` split at blank lines
   or line ends, as a baseline.
 
-Usage: python bench/fidelity.py [corpus/sources] [--styles formal,plain,modern] [--office] [--baseline] [--show N]
+Usage: python bench/fidelity.py [corpus/sources] [--styles formal,plain,modern] [--office] [--browser] [--baseline] [--show N]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from textmine.extract import extract_blocks
 from textmine.segment import PASSAGE_KINDS
-from textmine.typeset import parse_source, render_office_pdfs, render_pdf, source_text
+from textmine.typeset import parse_source, render_browser_pdfs, render_office_pdfs, render_pdf, source_text
 
 
 def norm(text: str) -> str:
@@ -73,17 +73,22 @@ def main() -> None:
     parser.add_argument("--baseline", action="store_true", help="also score plain pdfplumber extract_text()")
     parser.add_argument("--office", action="store_true",
                         help="also typeset every source with LibreOffice (a word processor's layout) and score that")
+    parser.add_argument("--browser", action="store_true",
+                        help="also print every source to PDF with headless Chromium and score that")
     args = parser.parse_args()
     totals: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         sources = {src.stem: parse_source(src.read_text(encoding="utf-8")) for src in sorted(args.sources.glob("*.txt"))}
-        office = render_office_pdfs(sources, Path(tmp) / "office") if args.office else {}
+        made = {}
+        if args.office:
+            made["office"] = render_office_pdfs(sources, Path(tmp) / "office")
+        if args.browser:
+            made["browser"] = render_browser_pdfs(sources, Path(tmp) / "browser")
         for name, source in sources.items():
             units = [text for kind, text in source_text(source) if kind in PASSAGE_KINDS]
-            styles = args.styles.split(",") + (["office"] if args.office else [])
-            for style in styles:
-                if style == "office":
-                    pdf = office[name]
+            for style in args.styles.split(",") + list(made):
+                if style in made:
+                    pdf = made[style][name]
                 else:
                     pdf = render_pdf(source, Path(tmp) / f"{name}-{style}.pdf", style)
                 passages = [b.text for b in extract_blocks(pdf) if b.kind in PASSAGE_KINDS]

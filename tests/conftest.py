@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 
-from make_fixtures import build_fixtures, build_office_fixtures  # noqa: E402
+from make_fixtures import build_browser_fixtures, build_fixtures, build_office_fixtures  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +35,16 @@ def office_fixtures(tmp_path_factory) -> dict[str, Path]:
             raise RuntimeError("CI needs LibreOffice for the office-made fixtures: apt-get install libreoffice-writer-nogui")
         pytest.skip("LibreOffice is not installed (apt-get install libreoffice-writer-nogui)")
     return build_office_fixtures(tmp_path_factory.mktemp("office"))
+
+
+@pytest.fixture(scope="session")
+def browser_fixtures(tmp_path_factory) -> dict[str, Path]:
+    """The feature documents printed to PDF by Chromium (a third PDF producer)."""
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        if os.environ.get("CI"):
+            raise RuntimeError("CI needs Debian's chromium: apt-get install chromium")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    return build_browser_fixtures(tmp_path_factory.mktemp("browser"))
 
 
 @pytest.fixture(scope="session")

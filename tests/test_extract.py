@@ -33,11 +33,13 @@ def test_every_unit_comes_out_whole_and_in_order(fixtures, name, style):
     assert got == want
 
 
+@pytest.mark.parametrize("producer", ["office", "browser"])
 @pytest.mark.parametrize("name", ["features", "long_table", "page_break"])
-def test_a_word_processors_pdf_comes_out_whole_and_in_order_too(office_fixtures, name):
-    """LibreOffice lays out pages its own way: other fonts, a running header and footer,
-    tables drawn with their own rules and rows split across pages, its own columns."""
-    blocks = extract_blocks(office_fixtures[f"{name}-office"])
+def test_word_processor_and_browser_pdfs_come_out_whole_and_in_order_too(office_fixtures, browser_fixtures, name, producer):
+    """LibreOffice and Chromium lay pages out their own way: other fonts, their own running
+    headers and footers, tables ruled cell by cell with rows split across pages, balanced columns."""
+    made = office_fixtures if producer == "office" else browser_fixtures
+    blocks = extract_blocks(made[f"{name}-{producer}"])
     got = [(b.kind, squash(b.text)) for b in blocks if b.kind in PASSAGE_KINDS]
     want = [(k, t) for k, t in expected_units(name) if k in PASSAGE_KINDS]
     assert [t for _, t in got] == [t for _, t in want]

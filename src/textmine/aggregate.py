@@ -269,7 +269,10 @@ def data_gaps(passages: pd.DataFrame) -> list[str]:
             notes.append(f"No passage has {what}: comparisons by {col} are not possible.")
         elif missing:
             files = df.loc[df[col] == MISSING, "file"].nunique()
-            notes.append(f"{missing} passages from {files} documents have no {col}; they form their own (empty) group.")
+            notes.append(
+                f"{missing} passages from {files} document{'s' if files != 1 else ''} have no {col}; "
+                "they form their own (empty) group."
+            )
     councils = sorted(set(df["council"]) - {MISSING})
     if len(councils) == 1:
         notes.append(f"Only one council ({councils[0]}): there is nothing to compare councils with.")

@@ -46,6 +46,7 @@ KEEP_HYPHEN_PREFIXES = {
     "multi", "self", "well", "cross", "non", "follow", "long", "short", "high", "low",
     "co", "part", "full", "front", "child", "family", "young", "decision", "evidence",
     "peer", "case", "sign", "step", "one", "two", "three", "four", "five", "six", "twelve",
+    "looked", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "middle", "hands",
 }
 
 
@@ -373,7 +374,7 @@ def find_tables(edges: list[tuple], words: list[Word], page_height: float) -> li
     columns come from vertical rules where there are any, else from the gaps that
     run down through the words of every row.
     """
-    horizontal = [(x0, x1, top) for o, x0, x1, top, _ in edges if o == "h" and x1 - x0 > 40]
+    horizontal = [h for h in _join_segments([(x0, x1, top) for o, x0, x1, top, _ in edges if o == "h"]) if h[1] - h[0] > 40]
     vertical = [(x0, top, bottom) for o, x0, _, top, bottom in edges if o == "v" and bottom - top > 4]
     groups: dict[tuple[int, int], list[float]] = {}
     for x0, x1, top in horizontal:
@@ -411,6 +412,18 @@ def find_tables(edges: list[tuple], words: list[Word], page_height: float) -> li
             if rows:
                 tables.append(Table((x0, top, x1, bottom), rows))
     return sorted(tables, key=lambda t: t.bbox[1])
+
+
+def _join_segments(segments: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+    """Join horizontal rules that continue one another (a browser draws a row's rule cell by cell)."""
+    joined: list[list[float]] = []
+    for x0, x1, y in sorted(segments, key=lambda s: (round(s[2] * 2), s[0])):
+        last = joined[-1] if joined else None
+        if last is not None and abs(last[2] - y) < 1.0 and x0 <= last[1] + 2.0:
+            last[1] = max(last[1], x1)
+        else:
+            joined.append([x0, x1, y])
+    return [(x0, x1, y) for x0, x1, y in joined]
 
 
 def _drop_running_rules(ys: list[float], x0: float, x1: float, words: list[Word], page_height: float,
@@ -645,9 +658,10 @@ def _assign_columns(lines: list[Line], gutter: float, width: float) -> list[tupl
 def _after_balanced_columns(labelled: list[tuple[int, Line]], run: list[tuple[int, Line]]) -> list[tuple[int, Line]]:
     """Move lines under balanced columns (both ending level) out of the left column.
 
-    A word processor balances the columns of a section and sets what follows at full
-    width below them; a left-only line there (a short heading) is not part of the
-    left column. Columns that are not balanced keep their lines.
+    A word processor or browser balances the columns of a section and sets what follows
+    at full width below them; a short left-only line there (a heading, set apart by
+    space or type size) is not part of the left column. Columns that are not balanced
+    keep their lines.
     """
     rights = [ln for c, ln in run if c == 1]
     if not rights:
@@ -660,7 +674,8 @@ def _after_balanced_columns(labelled: list[tuple[int, Line]], run: list[tuple[in
     size = rights[-1].size
     if not above or abs(max(ln.bottom for ln in above) - right_end) > 1.5 * size:
         return []
-    if tail[0][1].top - max(ln.bottom for ln in above) < 1.3 * size:
+    gap = tail[0][1].top - max(ln.bottom for ln in above)
+    if len(tail) > 2 or (gap < 1.3 * size and abs(tail[0][1].size - size) < 0.5):
         return []  # the left column simply goes on below the right one
     for item in tail:
         labelled.remove(item)

@@ -304,18 +304,22 @@ def source_text(source: Source) -> list[tuple[str, str]]:
     return pieces
 
 
-def source_to_html(source: Source) -> str:
-    """The source as HTML for LibreOffice's Writer: a second, independent way to make test PDFs.
+def source_to_html(source: Source, target: str = "office") -> str:
+    """The source as HTML for another layout engine: a second and third way to make test PDFs.
 
-    Writer's HTML import keeps ``<multicol>`` columns, ``title="header"``/``"footer"``
-    blocks (with a page-number field) and bordered tables, and lays them out its own way
-    (its own fonts, justification, tables split across pages row by row), much as a
-    word processor's "save as PDF" does.
+    ``target="office"`` is for LibreOffice Writer's HTML import, which keeps
+    ``<multicol>`` columns, ``title="header"``/``"footer"`` blocks (with a page-number
+    field) and bordered tables; ``target="browser"`` is for Chromium's print to PDF
+    (CSS columns, horizontal rules drawn cell by cell, its own running header and
+    footer). Each lays pages out its own way, as word processors and browsers do.
     """
     import html
 
+    office = target == "office"
+
     def cell(tag: str, text: str) -> str:
-        return f"<{tag} style='border:1px solid #000'>{html.escape(text)}</{tag}>"
+        style = " style='border:1px solid #000'" if office else ""
+        return f"<{tag}{style}>{html.escape(text)}</{tag}>"
 
     def part(e: Element) -> str:
         if e.kind == "heading":
@@ -328,15 +332,49 @@ def source_to_html(source: Source) -> str:
             head = "<thead><tr>" + "".join(cell("th", c) for c in e.rows[0]) + "</tr></thead>"
             body = "".join("<tr>" + "".join(cell("td", c) for c in r) + "</tr>" for r in e.rows[1:])
             return f"<table cellpadding='4' cellspacing='0' width='100%'>{head}<tbody>{body}</tbody></table>"
-        return "<multicol cols='2' gutter='20'>" + "".join(part(c) for c in e.children) + "</multicol>"
+        inner = "".join(part(c) for c in e.children)
+        return f"<multicol cols='2' gutter='20'>{inner}</multicol>" if office else f"<div class='columns'>{inner}</div>"
 
     council = html.escape(source.meta.get("council") or "Safeguarding children")
-    header = f"<div title='header'><p align='right'><font size='1'>{council} peer review</font></p></div>"
-    footer = ("<div title='footer'><p align='center'><font size='1'>Page "
-              "<sdfield type=PAGE subtype=RANDOM format=PAGE>1</sdfield></font></p></div>")
     title = html.escape(source.meta.get("title") or "")
     body = "".join(part(e) for e in source.elements)
-    return f"<html><head><meta charset='utf-8'></head><body>{header}<h1>{title}</h1>{body}{footer}</body></html>"
+    if office:
+        header = f"<div title='header'><p align='right'><font size='1'>{council} peer review</font></p></div>"
+        footer = ("<div title='footer'><p align='center'><font size='1'>Page "
+                  "<sdfield type=PAGE subtype=RANDOM format=PAGE>1</sdfield></font></p></div>")
+        return f"<html><head><meta charset='utf-8'></head><body>{header}<h1>{title}</h1>{body}{footer}</body></html>"
+    css = (
+        "body{font-family:serif;font-size:11pt;text-align:justify;hyphens:auto}"
+        "table{border-collapse:collapse;font-size:9pt}td,th{border-top:1px solid #000;border-bottom:1px solid #000;"
+        "vertical-align:top;text-align:left}tr{break-inside:avoid}.columns{column-count:2;column-gap:2em}"
+    )
+    return (f"<html lang='en-GB'><head><meta charset='utf-8'><title>{council}: {title}</title><style>{css}</style>"
+            f"</head><body><h1>{title}</h1>{body}</body></html>")
+
+
+def render_browser_pdfs(sources: dict[str, Source], folder: Path) -> dict[str, Path]:
+    """Typeset sources (by name) into PDFs with headless Chromium's print to PDF."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        raise FileNotFoundError("Chromium is not installed: apt-get install chromium")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, source in sources.items():
+            page = Path(tmp) / f"{name}.html"
+            page.write_text(source_to_html(source, "browser"), encoding="utf-8")
+            out[name] = folder / f"{name}.pdf"
+            subprocess.run(
+                [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--no-first-run", f"--user-data-dir={tmp}/profile", f"--print-to-pdf={out[name]}", page.as_uri()],
+                check=True, capture_output=True, timeout=120,
+            )
+    return out
 
 
 def render_office_pdfs(sources: dict[str, Source], folder: Path) -> dict[str, Path]:
