@@ -315,7 +315,6 @@ class PassageClassifier:
             Xte = feat.transform([texts[i] for i in test], [sections[i] for i in test])
             W, b = self._fit_heads(Xtr, Y[train], is_rec[train])
             oof[test] = Xte @ W.T + b
-        self.oof_decision_ = oof
         self.platt_ = np.array([_platt(oof[:, j], Y[:, j]) for j in range(Y.shape[1])])
         probs = _sigmoid(oof * self.platt_[:, 0] + self.platt_[:, 1])
         self.thresholds_ = np.array([

@@ -25,9 +25,6 @@ from . import taxonomy
 from .classify import PassageClassifier, _best_threshold, head_names, label_matrix, probs_to_labels
 from .evaluate import evaluate
 
-Approach = Callable[[list[dict], list[dict]], np.ndarray]  # (train, test) -> test probabilities
-
-
 def folds_of(n: int, folds: int, seed: int):
     from sklearn.model_selection import KFold
 

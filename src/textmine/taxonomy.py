@@ -154,11 +154,6 @@ CUES: dict[str, list[str]] = {
 }
 
 
-def label_ids(axis: str) -> list[str]:
-    """The label ids of one axis (``theme``, ``factor`` or ``stage``), in taxonomy order."""
-    return list(AXES[axis])
-
-
 def definition(label: str) -> str:
     for labels in AXES.values():
         if label in labels:
