@@ -142,3 +142,4 @@ def test_report_is_self_contained_with_charts_and_evidence():
             "charts/theme_by_year.png"} <= set(files)
     assert "a2.pdf, page 1" in page  # evidence names file and page
     assert any("Outcomes make up" in s for s in summary)
+    assert "Outcomes rise most on Voice of the child (0% to 100% of its staged passages)" in " ".join(summary)

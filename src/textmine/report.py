@@ -242,6 +242,18 @@ def summary_sentences(prev: pd.DataFrame, shift: pd.DataFrame, comparison: pd.Da
         if not a.empty and not b.empty:
             out.append(f"{stage.capitalize()}s make up {a.share.iloc[0] * 100:.0f}% of staged passages at 3-6 months "
                        f"and {b.share.iloc[0] * 100:.0f}% at 12 months.")
+    outcome = shift[(shift.theme != ag.ALL) & (shift.stage == "outcome")]
+    rises = {}
+    for theme, part in outcome.groupby("theme"):
+        a, b = part[part.timepoint == "3-6m"], part[part.timepoint == "12m"]
+        if not a.empty and not b.empty and a.staged_total.iloc[0] and b.staged_total.iloc[0]:
+            rises[theme] = (b.share.iloc[0] - a.share.iloc[0], a.share.iloc[0], b.share.iloc[0])
+    if rises:
+        first = max(rises, key=lambda t: rises[t][0])
+        last = min(rises, key=lambda t: rises[t][0])
+        out.append(f"Outcomes rise most on {THEME_NAMES[first]} ({rises[first][1] * 100:.0f}% to {rises[first][2] * 100:.0f}% "
+                   f"of its staged passages) and least on {THEME_NAMES[last]} ({rises[last][1] * 100:.0f}% to "
+                   f"{rises[last][2] * 100:.0f}%).")
     if not all_rows.empty and not math.isnan(all_rows.shift_p.iloc[0]):
         out.append(f"The stage balance differs between 3-6 and 12 months (chi-square {all_rows.shift_chi2.iloc[0]:.1f}, "
                    f"p = {all_rows.shift_p.iloc[0]:.3g}).")
