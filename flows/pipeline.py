@@ -19,13 +19,12 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact  #
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
-from textmine import report  # noqa: E402
+from textmine import parallel, report, store  # noqa: E402
 from textmine import run as steps  # noqa: E402
-from textmine import store  # noqa: E402
 from textmine.classify import load_model, model_info, model_version  # noqa: E402
 from textmine.config import RunSettings  # noqa: E402
 from textmine.corpus import Document, discover  # noqa: E402
-from textmine import parallel  # noqa: E402
+
 
 def _io_error(task, task_run, state) -> bool:
     """Retry a document only when reading or writing a file failed (a flaky share), never otherwise."""
