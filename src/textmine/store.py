@@ -126,8 +126,11 @@ def passages_table(passages: list[dict]) -> pa.Table:
     return pa.table(columns, schema=PASSAGE_SCHEMA)
 
 
-def write_passages(path: Path, passages: list[dict]) -> None:
-    pq.write_table(passages_table(passages), path)
+def write_passages(path: Path, passages: list[dict], chunk: int = 20000) -> None:
+    """Write passages to Parquet in row groups of ``chunk`` (bounded memory on big runs)."""
+    with pq.ParquetWriter(path, PASSAGE_SCHEMA) as writer:
+        for start in range(0, max(len(passages), 1), chunk):
+            writer.write_table(passages_table(passages[start:start + chunk]))
 
 
 def read_passages(path: Path) -> list[dict]:
