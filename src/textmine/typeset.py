@@ -352,23 +352,36 @@ def source_to_html(source: Source, target: str = "office") -> str:
             f"</head><body><h1>{title}</h1>{body}</body></html>")
 
 
+TOOLS = {  # program names, and the Debian package that provides them
+    "chromium": (("chromium", "chromium-browser"), "chromium"),
+    "libreoffice": (("soffice", "libreoffice"), "libreoffice-writer-nogui"),
+}
+
+
+def find_tool(tool: str) -> str:
+    """The path of an external layout program (``chromium`` or ``libreoffice``), or a clear error."""
+    import shutil
+
+    names, package = TOOLS[tool]
+    for name in names:
+        if path := shutil.which(name):
+            return path
+    raise FileNotFoundError(f"{tool} is not installed: apt-get install {package}")
+
+
 def render_browser_pdfs(sources: dict[str, Source], folder: Path) -> dict[str, Path]:
     """Typeset sources (by name) into PDFs with headless Chromium's print to PDF."""
-    import shutil
     import subprocess
     import tempfile
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        raise FileNotFoundError("Chromium is not installed: apt-get install chromium")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    chromium = find_tool("chromium")
+    Path(folder).mkdir(parents=True, exist_ok=True)
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, source in sources.items():
             page = Path(tmp) / f"{name}.html"
             page.write_text(source_to_html(source, "browser"), encoding="utf-8")
-            out[name] = folder / f"{name}.pdf"
+            out[name] = Path(folder) / f"{name}.pdf"
             subprocess.run(
                 [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--no-first-run", f"--user-data-dir={tmp}/profile", f"--print-to-pdf={out[name]}", page.as_uri()],
@@ -379,13 +392,10 @@ def render_browser_pdfs(sources: dict[str, Source], folder: Path) -> dict[str, P
 
 def render_office_pdfs(sources: dict[str, Source], folder: Path) -> dict[str, Path]:
     """Typeset sources (by name) into PDFs with LibreOffice (``soffice`` must be installed)."""
-    import shutil
     import subprocess
     import tempfile
 
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if not soffice:
-        raise FileNotFoundError("LibreOffice (soffice) is not installed: apt-get install libreoffice-writer-nogui")
+    soffice = find_tool("libreoffice")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
