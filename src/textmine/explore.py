@@ -125,12 +125,12 @@ def load_run(out: Path) -> RunView:
     df = _read_run(run_dir).copy()
     corrections = latest_corrections(corrections_path(out))
     if corrections:
+        rows = dict(zip(df["id"], df.index))
         for pid, c in corrections.items():
-            idx = df.index[df["id"] == pid]
-            for i in idx:
+            if pid in rows:
                 for f in FIELDS:
-                    df.at[i, f] = c["labels"].get(f)
-                df.at[i, "label_source"] = "human"
+                    df.at[rows[pid], f] = c["labels"].get(f)
+                df.at[rows[pid], "label_source"] = "human"
     return RunView(df, previous_labels(out, run_dir), run_dir)
 
 
