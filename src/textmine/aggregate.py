@@ -56,7 +56,7 @@ def prepare(passages: pd.DataFrame) -> pd.DataFrame:
             df[col] = None
         df[col] = df[col].astype(object).where(df[col].notna(), MISSING).astype(str)
     for col in ("themes", "factors"):
-        df[col] = [list(v) if v is not None and not (isinstance(v, float) and math.isnan(v)) else [] for v in df[col]]
+        df[col] = [v if isinstance(v, list) else list(v) if isinstance(v, (tuple, np.ndarray)) else [] for v in df[col]]
     df["stage"] = df["stage"].astype(object).where(df["stage"].notna(), None)
     df.attrs["prepared"] = True
     return df
@@ -65,12 +65,13 @@ def prepare(passages: pd.DataFrame) -> pd.DataFrame:
 def label_indicators(df: pd.DataFrame) -> pd.DataFrame:
     """One boolean column per (axis, label): does the passage carry it."""
     cols = {}
+    n = len(df)
     for theme in taxonomy.THEMES:
-        cols[("theme", theme)] = [theme in v for v in df["themes"]]
+        cols[("theme", theme)] = np.fromiter((theme in v for v in df["themes"]), dtype=bool, count=n)
     for factor in taxonomy.FACTORS:
-        cols[("factor", factor)] = [factor in v for v in df["factors"]]
+        cols[("factor", factor)] = np.fromiter((factor in v for v in df["factors"]), dtype=bool, count=n)
     for stage in taxonomy.STAGES:
-        cols[("stage", stage)] = list(df["stage"] == stage)
+        cols[("stage", stage)] = (df["stage"] == stage).to_numpy(dtype=bool)
     out = pd.DataFrame(cols, index=df.index)
     out.columns = pd.MultiIndex.from_tuples(out.columns, names=["axis", "label"])
     return out

@@ -346,7 +346,8 @@ def output_files(passages: list[dict], title: str = "textmine report") -> tuple[
     """Every aggregate CSV, the report and its charts as bytes by file name, plus the tables and summary."""
     columns = ["id", "file", "council", "date", "timepoint", "doc_type", "page", "section", "kind", "text",
                "themes", "factors", "stage", "recommendation", "audience", "scores", "label_source"]
-    df = ag.prepare(pd.DataFrame({c: [p.get(c) for p in passages] for c in columns}))
+    # object columns: no copy of every passage's text into another string type
+    df = ag.prepare(pd.DataFrame({c: pd.Series([p.get(c) for p in passages], dtype=object) for c in columns}))
     tables = all_tables(df)
     files = {f"{name}.csv": table.to_csv(index=False).encode("utf-8") for name, table in tables.items()}
     report_html, charts = build_report(df, tables, title)
