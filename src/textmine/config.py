@@ -9,19 +9,17 @@ from pathlib import Path
 from .errors import BadInput
 
 
-def quiet_prefect(home: Path | None = None) -> None:
+def quiet_prefect() -> None:
     """Keep Prefect local and silent on the network: call before importing prefect.
 
-    Turns off analytics and telemetry, and points Prefect's home at ``home`` when
-    given (otherwise Prefect's own default, ``~/.prefect``, unless already set).
+    Turns off analytics and telemetry and quietens Prefect's logs, leaving any value
+    the user has set in the environment as it is.
     """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-    if home is not None:
-        os.environ.setdefault("PREFECT_HOME", str(home))
 
 
 @dataclass

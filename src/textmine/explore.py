@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import store, taxonomy
+from .corpus import period
 from .corrections import FIELDS, corrections_path, latest_corrections
 from .errors import BadInput
 
@@ -110,7 +111,7 @@ def _read_run(run_dir: Path) -> pd.DataFrame:
             df = pd.DataFrame(store.read_passages(run_dir / "passages.parquet"), columns=store.PASSAGE_COLUMNS)
             for col in ("council", "date", "timepoint", "doc_type", "section", "stage", "audience"):
                 df[col] = df[col].astype(object).where(df[col].notna(), None)
-            df["period"] = [d[:4] if isinstance(d, str) and len(d) >= 4 else None for d in df["date"]]
+            df["period"] = [period(d) for d in df["date"]]
             df["order"] = range(len(df))
             df["certainty"] = [certainty(s) for s in df["scores"]]
             _CACHE[key] = df
@@ -167,6 +168,11 @@ def filter_passages(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
         if f.max_score is not None:
             mask &= score <= f.max_score
     return df[mask]
+
+
+def find(df: pd.DataFrame, passage_id: str) -> pd.DataFrame:
+    """The row of one passage (empty when there is no passage with that id)."""
+    return df[df["id"] == passage_id]
 
 
 def context(df: pd.DataFrame, passage_id: str, around: int = 3) -> tuple[dict, list[dict], list[dict]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -142,7 +143,7 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
     async def correct_form(passage_id: str, request: Request):
         form = parse_qs((await request.body()).decode("utf-8"), keep_blank_values=True)
         view = explore.load_run(out)
-        row = view.passages[view.passages["id"] == passage_id]
+        row = explore.find(view.passages, passage_id)
         if row.empty:
             return not_found(passage_id, api=False)
         who = author(request, (form.get("token") or [None])[0])
@@ -167,15 +168,13 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
     @app.get("/api/passages/{passage_id}")
     def api_passage(passage_id: str):
         view = explore.load_run(out)
-        row = view.passages[view.passages["id"] == passage_id]
+        row = explore.find(view.passages, passage_id)
         if row.empty:
             return not_found(passage_id, api=True)
         return explore.records(row)[0]
 
     @app.put("/api/passages/{passage_id}/labels")
     async def api_correct(passage_id: str, request: Request):
-        import json
-
         who = author(request)
         try:
             body = json.loads(await request.body() or b"null")
@@ -184,7 +183,7 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
         if not isinstance(body, dict):
             raise BadInput("the request body must be a JSON object such as {\"themes\": [\"working_together\"]}")
         view = explore.load_run(out)
-        row = view.passages[view.passages["id"] == passage_id]
+        row = explore.find(view.passages, passage_id)
         if row.empty:
             return not_found(passage_id, api=True)
         labels = save_correction(out, row.iloc[0].to_dict(), body, author=who)
