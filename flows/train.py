@@ -23,8 +23,8 @@ def gather(data: list[str], corrections: list[str]) -> list[dict]:
 
 
 @task(name="fit", cache_policy=NO_CACHE)
-def fit(examples: list[dict], test: list[dict] | None):
-    return training.train_model(examples, test)
+def fit(examples: list[dict], tests: dict[str, list[dict]]):
+    return training.train_model(examples, tests)
 
 
 @task(name="compare-approaches", cache_policy=NO_CACHE)
@@ -40,12 +40,12 @@ def write(model, folder: Path, examples: list[dict], metrics: dict, comparison: 
 
 
 @flow(name="textmine-train")
-def train_flow(data: list[str], corrections: list[str], out: str = "models", test: str | None = None,
+def train_flow(data: list[str], corrections: list[str], out: str = "models", tests: list[str] | str | None = None,
                set_default: bool = False, compare: bool = False) -> str:
-    """Train on ``data`` (+ corrections), score on ``test``, write ``out/<version>``."""
+    """Train on ``data`` (+ corrections), score on each file of ``tests``, write ``out/<version>``."""
     examples = gather(data, corrections)
-    test_examples = load_examples([Path(test)]) if test else None
-    model, metrics = fit(examples, test_examples)
+    tests = [tests] if isinstance(tests, str) else list(tests or [])
+    model, metrics = fit(examples, {Path(t).stem: load_examples([Path(t)]) for t in tests})
     comparison = compare_approaches(examples) if compare else None
     version = "tm-" + data_hash(examples)[:10]
     folder = write(model, Path(out) / version, examples, metrics, comparison)

@@ -13,6 +13,7 @@ from textmine.classify import (
     PassageClassifier,
     _best_threshold,
     head_names,
+    nb_scale,
     load_examples,
     probs_to_labels,
     validate_example,
@@ -73,6 +74,29 @@ def test_best_threshold_maximises_f1():
     truth = np.array([1, 1, 1, 0, 0])
     t = _best_threshold(probs, truth)
     assert 0.3 < t <= 0.35  # keeps the 0.35 positive, drops the 0.3 negative
+
+
+def test_naive_bayes_scaling_stretches_the_features_that_separate_the_classes():
+    from scipy import sparse
+
+    # column 0 only in positives, column 1 everywhere, column 2 only in negatives
+    X = sparse.csr_matrix(np.array([[1, 1, 0], [1, 1, 0], [0, 1, 1], [0, 1, 1]], dtype=float))
+    y = np.array([1, 1, 0, 0])
+    full = nb_scale(X, y, weight=1.0)
+    assert full[0] > full[1] and full[2] > full[1]
+    assert full.mean() == pytest.approx(1.0)
+    half = nb_scale(X, y, weight=0.5)
+    assert np.allclose(half, 0.5 * full + 0.5)
+    assert np.array_equal(nb_scale(X, y, weight=0.0), np.ones(3))
+
+
+def test_the_scaling_weight_is_saved_with_the_model(tiny_examples, tmp_path):
+    plain = PassageClassifier(nb_weight=0.0).fit(tiny_examples)
+    scaled = PassageClassifier(nb_weight=1.0).fit(tiny_examples)
+    assert not np.allclose(plain.coef_, scaled.coef_)
+    again = PassageClassifier.load(scaled.save(tmp_path / "m"))
+    assert again.nb_weight == 1.0
+    assert np.allclose(again.predict_proba(TEXTS), scaled.predict_proba(TEXTS), atol=1e-6)
 
 
 def test_probs_to_labels_applies_thresholds_and_picks_one_stage():
@@ -185,9 +209,12 @@ def test_the_train_flow_writes_a_versioned_model_folder(tmp_path, tiny_examples)
 
     data = tmp_path / "train.jsonl"
     data.write_text("\n".join(json.dumps(e) for e in tiny_examples))
-    folder = Path(train_flow([str(data)], [], str(tmp_path / "models"), str(data), set_default=True))
+    other = tmp_path / "other.jsonl"
+    other.write_text("\n".join(json.dumps(e) for e in tiny_examples[:6]))
+    folder = Path(train_flow([str(data)], [], str(tmp_path / "models"), [str(data), str(other)], set_default=True))
     assert folder.name.startswith("tm-") and (folder / "MODEL_CARD.md").exists()
     metrics = json.loads((folder / "metrics.json").read_text())
-    assert set(metrics) >= {"cross_validated", "held_out"}
+    assert set(metrics) >= {"cross_validated", "held_out_train", "held_out_other"}
+    assert metrics["held_out_other"]["n"] == 6
     again = PassageClassifier.load(tmp_path / "models" / "default")
     assert again.info_["version"] == folder.name

@@ -174,19 +174,19 @@ def evaluate(file: Path, model: Path | None, as_json: bool) -> None:
               help="A corrections.sqlite saved by the browser (repeatable).")
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("models"), show_default=True,
               help="Folder to write the versioned model folder into.")
-@click.option("--test", "test_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Held-out labelled file to score the model on (never trained on).")
+@click.option("--test", "test_files", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True,
+              help="Held-out labelled file to score the model on, never trained on (repeatable).")
 @click.option("--set-default", is_flag=True, help="Also copy the new model to OUT/default (the shipped model).")
 @click.option("--compare", is_flag=True,
               help="Also compare spaCy textcat, plain TF-IDF and definition similarity on the same folds (slow).")
 @_friendly
-def train(data: tuple[Path, ...], corrections: tuple[Path, ...], out: Path, test_file: Path | None,
+def train(data: tuple[Path, ...], corrections: tuple[Path, ...], out: Path, test_files: tuple[Path, ...],
           set_default: bool, compare: bool) -> None:
     """Train a classifier and write a versioned model folder with metrics and a model card.
 
     Example:
 
-        textmine train --data corpus/training --test corpus/test/heldout.jsonl
+        textmine train --data corpus/training --test corpus/test/heldout.jsonl --test corpus/test/heldout_research.jsonl
     """
     from .config import quiet_prefect
 
@@ -197,7 +197,7 @@ def train(data: tuple[Path, ...], corrections: tuple[Path, ...], out: Path, test
         [str(d) for d in data] or ["corpus/training"],
         [str(c) for c in corrections],
         str(out),
-        str(test_file) if test_file else None,
+        [str(t) for t in test_files],
         set_default,
         compare,
     )

@@ -36,17 +36,23 @@ def label_counts(examples: Sequence[dict]) -> dict[str, int]:
     return counts
 
 
-def train_model(examples: Sequence[dict], test: Sequence[dict] | None = None, **params) -> tuple[PassageClassifier, dict]:
-    """Fit the classifier; return it with cross-validated (and held-out) metrics."""
+def train_model(examples: Sequence[dict], tests: dict[str, Sequence[dict]] | None = None,
+                **params) -> tuple[PassageClassifier, dict]:
+    """Fit the classifier; return it with cross-validated metrics and one entry per held-out set.
+
+    ``tests`` maps a name (usually the file's stem) to labelled examples the model never saw;
+    each is scored as ``held_out`` when there is one, ``held_out_<name>`` when there are several.
+    """
     model = PassageClassifier(**params).fit(examples)
     metrics = {"cross_validated": evaluate(examples, probs_to_labels(model.oof_probs_, model.thresholds_))}
-    if test:
+    for name, test in (tests or {}).items():
         predictions = model.predict([e["text"] for e in test], [e["section"] for e in test])
-        metrics["held_out"] = evaluate(test, predictions)
+        metrics["held_out" if len(tests) == 1 else f"held_out_{name}"] = evaluate(test, predictions)
     return model, metrics
 
 
-def model_card(version: str, examples: Sequence[dict], metrics: dict, comparison: dict | None = None) -> str:
+def model_card(version: str, examples: Sequence[dict], metrics: dict, comparison: dict | None = None,
+               params: dict | None = None) -> str:
     """A short model card in Markdown: data, method, scores, known weaknesses."""
     counts = label_counts(examples)
     lines = [
@@ -58,7 +64,8 @@ def model_card(version: str, examples: Sequence[dict], metrics: dict, comparison
         "",
         "## Method",
         "One logistic-regression head per label over TF-IDF word 1-2-grams, character 3-5-grams, the section",
-        "heading's words, cue-phrase counts and similarity to each label's definition. Scores are calibrated",
+        "heading's words, cue-phrase counts and similarity to each label's definition; each head's features",
+        f"are first scaled by naive Bayes log-count ratios (NBSVM-style, weight {(params or {}).get('nb_weight', 0)}). Scores are calibrated",
         "with Platt scaling on 5-fold out-of-fold decision values; per-label thresholds maximise F1 on the same",
         "folds. Deterministic (fixed fold seed).",
         "",
@@ -104,7 +111,7 @@ def write_model(model: PassageClassifier, folder: Path, examples: Sequence[dict]
         },
     )
     (tmp / "metrics.json").write_text(json.dumps({**metrics, "comparison": comparison or {}}, indent=2), encoding="utf-8")
-    (tmp / "MODEL_CARD.md").write_text(model_card(version, examples, metrics, comparison), encoding="utf-8")
+    (tmp / "MODEL_CARD.md").write_text(model_card(version, examples, metrics, comparison, model.params()), encoding="utf-8")
     if folder.exists():
         shutil.rmtree(folder)
     tmp.rename(folder)
