@@ -76,6 +76,22 @@ def test_best_threshold_maximises_f1():
     assert 0.3 < t <= 0.35  # keeps the 0.35 positive, drops the 0.3 negative
 
 
+def test_cue_phrases_match_whole_words_symbols_anywhere_and_curly_apostrophes():
+    from textmine import taxonomy
+    from textmine.classify import Featuriser
+
+    feat = Featuriser(cue_labels_=list(taxonomy.CUES))
+    counts = np.expm1(feat.cue_counts([
+        "Savings of £2m were found.",                       # "£" inside a token, "savings"
+        "The director of children\u2019s services chaired it.",  # curly apostrophe
+        "A separate moderate corporate plan.",              # "rate" must not match inside words
+    ]).toarray()).round()
+    col = {label: j for j, label in enumerate(taxonomy.CUES)}
+    assert counts[0, col["capacity_and_resources"]] == 2
+    assert counts[1, col["vision_strategy_leadership"]] == 1
+    assert counts[2, col["outcome"]] == 0 and counts[2, col["vision_strategy_leadership"]] == 1
+
+
 def test_naive_bayes_scaling_stretches_the_features_that_separate_the_classes():
     from scipy import sparse
 
