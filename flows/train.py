@@ -28,10 +28,10 @@ def fit(examples: list[dict], tests: dict[str, list[dict]]):
 
 
 @task(name="compare-approaches", cache_policy=NO_CACHE)
-def compare_approaches(examples: list[dict]) -> dict:
+def compare_approaches(examples: list[dict], tests: dict[str, list[dict]]) -> dict:
     from textmine.compare import compare
 
-    return compare(examples, progress=lambda line: print(line, flush=True))
+    return compare(examples, tests, progress=lambda line: print(line, flush=True))
 
 
 @task(name="write-model", cache_policy=NO_CACHE)
@@ -45,8 +45,9 @@ def train_flow(data: list[str], corrections: list[str], out: str = "models", tes
     """Train on ``data`` (+ corrections), score on each file of ``tests``, write ``out/<version>``."""
     examples = gather(data, corrections)
     tests = [tests] if isinstance(tests, str) else list(tests or [])
-    model, metrics = fit(examples, {Path(t).stem: load_examples([Path(t)]) for t in tests})
-    comparison = compare_approaches(examples) if compare else None
+    test_sets = {Path(t).stem: load_examples([Path(t)]) for t in tests}
+    model, metrics = fit(examples, test_sets)
+    comparison = compare_approaches(examples, test_sets) if compare else None
     version = "tm-" + data_hash(examples)[:10]
     folder = write(model, Path(out) / version, examples, metrics, comparison)
     if set_default:

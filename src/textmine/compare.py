@@ -117,11 +117,16 @@ APPROACHES: dict[str, Callable] = {
 }
 
 
-def compare(examples: Sequence[dict], folds: int = 5, seed: int = 13, approaches: dict[str, Callable] | None = None,
-            progress: Callable[[str], None] | None = None) -> dict[str, dict]:
-    """Macro scores of every approach's out-of-fold predictions on the same folds."""
+def compare(examples: Sequence[dict], tests: dict[str, Sequence[dict]] | None = None, folds: int = 5, seed: int = 13,
+            approaches: dict[str, Callable] | None = None,
+            progress: Callable[[str], None] | None = None) -> dict[str, dict[str, dict]]:
+    """Macro scores of every approach: out-of-fold on the same folds, and on each held-out set.
+
+    Returns ``{approach: {"cross_validated": macro, "held_out_<name>": macro, ...}}``; for the
+    held-out sets each approach is trained once on all of ``examples``.
+    """
     examples = list(examples)
-    results = {}
+    results: dict[str, dict[str, dict]] = {}
     for name, fit_predict in (approaches or APPROACHES).items():
         predictions: list[dict | None] = [None] * len(examples)
         for k, (train_idx, test_idx) in enumerate(folds_of(len(examples), folds, seed)):
@@ -130,5 +135,13 @@ def compare(examples: Sequence[dict], folds: int = 5, seed: int = 13, approaches
             probs, thresholds = fit_predict([examples[i] for i in train_idx], [examples[i] for i in test_idx])
             for i, labels in zip(test_idx, probs_to_labels(probs, thresholds)):
                 predictions[i] = labels
-        results[name] = evaluate(examples, predictions)["macro"]
+        results[name] = {"cross_validated": evaluate(examples, predictions)["macro"]}
+        if tests:
+            if progress:
+                progress(f"{name}: held-out sets")
+            everything = [ex for test in tests.values() for ex in test]
+            probs, thresholds = fit_predict(examples, everything)
+            labels = iter(probs_to_labels(probs, thresholds))
+            for test_name, test in tests.items():
+                results[name][f"held_out_{test_name}"] = evaluate(test, [next(labels) for _ in test])["macro"]
     return results
