@@ -265,3 +265,13 @@ def test_the_model_card_tabulates_the_comparison_per_evaluation_set(tiny_example
     assert "### cross validated" in card and "### held out extra" in card
     assert card.count("| plain | 0.810 | 0.700 | 0.750 | 0.900 |") == 2
     assert "weight 0.5" in card
+
+
+def test_the_plain_head_is_averaged_in_over_the_word_and_character_columns_only(tiny_examples):
+    only_plain = PassageClassifier(plain_mix=1.0).fit(tiny_examples)
+    text_columns = only_plain.featuriser_.text_columns()
+    assert np.count_nonzero(only_plain.coef_[:, text_columns:]) == 0
+    assert np.count_nonzero(only_plain.coef_[:, :text_columns]) > 0
+    mixed = PassageClassifier(plain_mix=0.5).fit(tiny_examples)
+    none = PassageClassifier(plain_mix=0.0).fit(tiny_examples)
+    assert np.allclose(mixed.coef_, 0.5 * none.coef_ + 0.5 * only_plain.coef_)

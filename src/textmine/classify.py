@@ -203,6 +203,10 @@ class Featuriser:
                 counts[i, owners[cue]] += 1
         return sparse.csr_matrix(np.log1p(counts))
 
+    def text_columns(self) -> int:
+        """How many leading columns of ``transform`` are word and character n-grams."""
+        return len(self.word_.vocabulary_) + len(self.char_.vocabulary_)
+
     def transform(self, texts: Sequence[str], sections: Sequence[str]) -> sparse.csr_matrix:
         words = self.word_.transform(texts)
         chars = self.char_.transform(texts)
@@ -298,6 +302,9 @@ class PassageClassifier:
         How far each head's features are scaled by naive Bayes log-count ratios
         before its logistic fit (0 = plain logistic regression, 1 = NBSVM-style).
         The scale is folded into the saved weights, so prediction is unchanged.
+    plain_mix, plain_C:
+        Weight and regularisation of a plain logistic head over the word and
+        character n-grams alone, averaged into each label's weights (0 = none).
     folds:
         Cross-validation folds used to calibrate and tune thresholds.
     seed:
@@ -306,14 +313,23 @@ class PassageClassifier:
 
     C: float = 8.0
     nb_weight: float = 0.5
+    plain_mix: float = 0.5
+    plain_C: float = 4.0
     folds: int = 5
     seed: int = 13
 
     def params(self) -> dict:
         """The settings this classifier was built with (saved in model.json)."""
-        return {"C": self.C, "nb_weight": self.nb_weight, "folds": self.folds, "seed": self.seed}
+        return {"C": self.C, "nb_weight": self.nb_weight, "plain_mix": self.plain_mix, "plain_C": self.plain_C,
+                "folds": self.folds, "seed": self.seed}
 
-    def _fit_heads(self, X, Y, sample_mask: np.ndarray | None = None):
+    def _fit_heads(self, X, Y, sample_mask: np.ndarray | None = None, text_columns: int | None = None):
+        """One averaged pair of logistic heads per label; returns (coef, intercept).
+
+        Each label gets a head over all features, scaled by naive Bayes ratios, and (with
+        ``plain_mix``) a plain head over the first ``text_columns`` (the word and character
+        n-grams); their weights are averaged, which is again one linear model.
+        """
         from sklearn.linear_model import LogisticRegression
 
         coefs, intercepts = [], []
@@ -328,8 +344,15 @@ class PassageClassifier:
             scale = nb_scale(Xj, y, self.nb_weight)
             lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000, solver="liblinear")
             lr.fit(Xj @ sparse.diags(scale), y)
-            coefs.append(lr.coef_[0] * scale)  # still one linear model over the raw features
-            intercepts.append(float(lr.intercept_[0]))
+            coef, intercept = lr.coef_[0] * scale, float(lr.intercept_[0])  # one linear model over raw features
+            if self.plain_mix > 0 and text_columns:
+                plain = LogisticRegression(C=self.plain_C, class_weight="balanced", max_iter=2000, solver="liblinear")
+                plain.fit(Xj[:, :text_columns], y)
+                coef = (1 - self.plain_mix) * coef
+                coef[:text_columns] += self.plain_mix * plain.coef_[0]
+                intercept = (1 - self.plain_mix) * intercept + self.plain_mix * float(plain.intercept_[0])
+            coefs.append(coef)
+            intercepts.append(intercept)
         return np.vstack(coefs), np.asarray(intercepts)
 
     def fit(self, examples: Sequence[dict]) -> "PassageClassifier":
@@ -349,7 +372,7 @@ class PassageClassifier:
             feat = Featuriser().fit([texts[i] for i in train], [sections[i] for i in train])
             Xtr = feat.transform([texts[i] for i in train], [sections[i] for i in train])
             Xte = feat.transform([texts[i] for i in test], [sections[i] for i in test])
-            W, b = self._fit_heads(Xtr, Y[train], is_rec[train])
+            W, b = self._fit_heads(Xtr, Y[train], is_rec[train], feat.text_columns())
             oof[test] = Xte @ W.T + b
         self.platt_ = np.array([_platt(oof[:, j], Y[:, j]) for j in range(Y.shape[1])])
         probs = _sigmoid(oof * self.platt_[:, 0] + self.platt_[:, 1])
@@ -361,7 +384,7 @@ class PassageClassifier:
         self.oof_probs_ = probs
         self.featuriser_ = Featuriser().fit(texts, sections)
         X = self.featuriser_.transform(texts, sections)
-        self.coef_, self.intercept_ = self._fit_heads(X, Y, is_rec)
+        self.coef_, self.intercept_ = self._fit_heads(X, Y, is_rec, self.featuriser_.text_columns())
         return self
 
     def _check_fitted(self) -> None:
