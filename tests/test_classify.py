@@ -264,7 +264,7 @@ def test_the_model_card_tabulates_the_comparison_per_evaluation_set(tiny_example
                       {"nb_weight": 0.5})
     assert "### cross validated" in card and "### held out extra" in card
     assert card.count("| plain | 0.810 | 0.700 | 0.750 | 0.900 |") == 2
-    assert "weight 0.5" in card
+    assert "weight 0.5" in card and "averaged in (weight 0)" in card
 
 
 def test_the_plain_head_is_averaged_in_over_the_word_and_character_columns_only(tiny_examples):
