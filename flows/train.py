@@ -14,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from textmine import training  # noqa: E402
-from textmine.classify import data_hash, load_examples  # noqa: E402
+from textmine.classify import load_examples  # noqa: E402
 
 
 @task(name="gather-examples", cache_policy=NO_CACHE)
@@ -48,7 +48,7 @@ def train_flow(data: list[str], corrections: list[str], out: str = "models", tes
     test_sets = {Path(t).stem: load_examples([Path(t)]) for t in tests}
     model, metrics = fit(examples, test_sets)
     comparison = compare_approaches(examples, test_sets) if compare else None
-    version = "tm-" + data_hash(examples)[:10]
+    version = training.model_version_name(examples, model.params())
     folder = write(model, Path(out) / version, examples, metrics, comparison)
     if set_default:
         default = Path(out) / "default"

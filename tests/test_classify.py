@@ -275,3 +275,12 @@ def test_the_plain_head_is_averaged_in_over_the_word_and_character_columns_only(
     mixed = PassageClassifier(plain_mix=0.5).fit(tiny_examples)
     none = PassageClassifier(plain_mix=0.0).fit(tiny_examples)
     assert np.allclose(mixed.coef_, 0.5 * none.coef_ + 0.5 * only_plain.coef_)
+
+
+def test_a_model_version_changes_with_the_data_and_with_the_settings(tiny_examples):
+    from textmine.training import model_version_name
+
+    params = PassageClassifier().params()
+    assert model_version_name(tiny_examples, params) == model_version_name(list(tiny_examples), dict(params))
+    assert model_version_name(tiny_examples[1:], params) != model_version_name(tiny_examples, params)
+    assert model_version_name(tiny_examples, {**params, "plain_mix": 0.0}) != model_version_name(tiny_examples, params)

@@ -99,6 +99,23 @@ def model_card(version: str, examples: Sequence[dict], metrics: dict, comparison
     return "\n".join(lines) + "\n"
 
 
+def model_version_name(examples: Sequence[dict], params: dict) -> str:
+    """The version of a model: a hash of its training data, its settings and the classifier code.
+
+    Two models share a version only if they were trained the same way on the same data, so
+    caches keyed by version never mix labels from different models.
+    """
+    import hashlib
+
+    from . import classify
+
+    code = Path(classify.__file__).read_bytes() + Path(taxonomy.__file__).read_bytes()
+    digest = hashlib.sha256()
+    for part in (data_hash(examples).encode(), json.dumps(params, sort_keys=True).encode(), code):
+        digest.update(part)
+    return "tm-" + digest.hexdigest()[:10]
+
+
 def write_model(model: PassageClassifier, folder: Path, examples: Sequence[dict], metrics: dict,
                 comparison: dict | None = None) -> Path:
     """Save a model folder: weights, label set, data hash, thresholds, metrics.json, MODEL_CARD.md."""
