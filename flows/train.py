@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Sequence
 
 from textmine.config import quiet_prefect
 
@@ -40,11 +41,10 @@ def write(model, folder: Path, examples: list[dict], metrics: dict, comparison: 
 
 
 @flow(name="textmine-train")
-def train_flow(data: list[str], corrections: list[str], out: str = "models", tests: list[str] | str | None = None,
+def train_flow(data: list[str], corrections: list[str], out: str = "models", tests: Sequence[str] = (),
                set_default: bool = False, compare: bool = False) -> str:
     """Train on ``data`` (+ corrections), score on each file of ``tests``, write ``out/<version>``."""
     examples = gather(data, corrections)
-    tests = [tests] if isinstance(tests, str) else list(tests or [])
     test_sets = {Path(t).stem: load_examples([Path(t)]) for t in tests}
     model, metrics = fit(examples, test_sets)
     comparison = compare_approaches(examples, test_sets) if compare else None

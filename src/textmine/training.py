@@ -41,13 +41,13 @@ def train_model(examples: Sequence[dict], tests: dict[str, Sequence[dict]] | Non
     """Fit the classifier; return it with cross-validated metrics and one entry per held-out set.
 
     ``tests`` maps a name (usually the file's stem) to labelled examples the model never saw;
-    each is scored as ``held_out`` when there is one, ``held_out_<name>`` when there are several.
+    each is scored as ``held_out_<name>``.
     """
     model = PassageClassifier(**params).fit(examples)
     metrics = {"cross_validated": evaluate(examples, probs_to_labels(model.oof_probs_, model.thresholds_))}
     for name, test in (tests or {}).items():
         predictions = model.predict([e["text"] for e in test], [e["section"] for e in test])
-        metrics["held_out" if len(tests) == 1 else f"held_out_{name}"] = evaluate(test, predictions)
+        metrics[f"held_out_{name}"] = evaluate(test, predictions)
     return model, metrics
 
 
@@ -55,6 +55,7 @@ def model_card(version: str, examples: Sequence[dict], metrics: dict, comparison
                params: dict | None = None) -> str:
     """A short model card in Markdown: data, method, scores, known weaknesses."""
     counts = label_counts(examples)
+    params = params or {}
     lines = [
         f"# textmine passage classifier {version}",
         "",
@@ -65,8 +66,8 @@ def model_card(version: str, examples: Sequence[dict], metrics: dict, comparison
         "## Method",
         "One logistic-regression head per label over TF-IDF word 1-2-grams, character 3-5-grams, the section",
         "heading's words, cue-phrase counts and similarity to each label's definition; each head's features",
-        f"are first scaled by naive Bayes log-count ratios (NBSVM-style, weight {(params or {}).get('nb_weight', 0)}), and a plain",
-        f"logistic head over the word and character n-grams alone is averaged in (weight {(params or {}).get('plain_mix', 0)}).",
+        f"are first scaled by naive Bayes log-count ratios (NBSVM-style, weight {params.get('nb_weight', 0)}), and a plain",
+        f"logistic head over the word and character n-grams alone is averaged in (weight {params.get('plain_mix', 0)}).",
         "Both are folded into one weight matrix. Scores are calibrated",
         "with Platt scaling on 5-fold out-of-fold decision values; per-label thresholds maximise F1 on the same",
         "folds. Deterministic (fixed fold seed).",
