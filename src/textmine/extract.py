@@ -124,13 +124,21 @@ class Block:
     table: int | None = None
     row: int | None = None
     col: int | None = None
+    # Context of a table cell: the text of its row's first cell and of its column's header.
+    row_header: str | None = None
+    col_header: str | None = None
+    # Set apart from the running text: a shaded or framed box, a pull quote.
+    boxed: bool = False
+    # Read by OCR from a page image, with the engine's mean word confidence (0-100).
+    ocr: bool = False
+    ocr_confidence: float | None = None
     # Layout facts used to re-join paragraphs across breaks; not part of the output.
     ends_full: bool = field(default=False, repr=False, compare=False)
     starts_indented: bool = field(default=False, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         skip = {"ends_full", "starts_indented"}
-        return {k: v for k, v in asdict(self).items() if v is not None and k not in skip}
+        return {k: v for k, v in asdict(self).items() if v is not None and v is not False and k not in skip}
 
 
 @dataclass

@@ -344,8 +344,8 @@ def all_tables(passages: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def output_files(passages: list[dict], title: str = "textmine report") -> tuple[dict[str, bytes], dict[str, pd.DataFrame], list[str]]:
     """Every aggregate CSV, the report and its charts as bytes by file name, plus the tables and summary."""
-    columns = ["id", "file", "council", "date", "timepoint", "doc_type", "page", "section", "kind", "text",
-               "themes", "factors", "stage", "recommendation", "audience", "scores", "label_source"]
+    from .store import PASSAGE_COLUMNS as columns
+
     # object columns: no copy of every passage's text into another string type
     df = ag.prepare(pd.DataFrame({c: pd.Series([p.get(c) for p in passages], dtype=object) for c in columns}))
     tables = all_tables(df)
