@@ -48,7 +48,7 @@ def train_flow(data: list[str], corrections: list[str], out: str = "models", tes
     test_sets = {Path(t).stem: load_examples([Path(t)]) for t in tests}
     model, metrics = fit(examples, test_sets)
     comparison = compare_approaches(examples, test_sets) if compare else None
-    version = training.model_version_name(examples, model.params())
+    version = training.model_version_name(examples, model.get_params())
     folder = write(model, Path(out) / version, examples, metrics, comparison)
     if set_default:
         default = Path(out) / "default"

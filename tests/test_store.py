@@ -16,7 +16,9 @@ from textmine.run import publish_outputs
 
 PASSAGE = {
     "id": "p1", "file": "a.pdf", "council": "A", "date": None, "timepoint": "12m", "doc_type": "follow_up",
-    "page": 2, "section": "Impact", "kind": "paragraph", "text": "Re-referrals fell to 19%.",
+    "page": 2, "section": "Impact", "kind": "table_cell", "text": "Re-referrals fell to 19%.",
+    "lead_in": None, "table": 0, "row": 2, "col": 1, "row_header": "Practice", "col_header": "A year on",
+    "boxed": False, "ocr": False, "ocr_confidence": None,
     "themes": ["practice_and_service_delivery"], "factors": [], "stage": "outcome", "recommendation": False,
     "audience": None, "scores": {"outcome": 0.91, "action": 0.2}, "label_source": "model",
 }

@@ -124,11 +124,18 @@ def extract(pdf: Path, passages: bool) -> None:
 
 @main.command()
 @click.option("--input", "-i", "input_", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON lines with id, text and optional section; default: stdin.")
+              help="JSON lines with id, text and optional context (section, kind, lead_in, row_header, "
+                   "col_header); default: stdin.")
 @click.option("--model", type=click.Path(path_type=Path), default=None, help="Model folder; default: the shipped model.")
 @_friendly
 def classify(input_: Path | None, model: Path | None) -> None:
     """Classify passages given as JSON lines; print JSON lines with labels and scores.
+
+    Each line has the passage text and, where known, its context in the document, the
+    fields `textmine run` keeps in passages.parquet: section (the heading path), kind
+    (paragraph, bullet or table_cell), lead_in (the paragraph introducing a bullet's
+    list), row_header and col_header (a table cell's headers). A passage without
+    context is classified on its text alone.
 
     Output fields: id, themes, factors, stage, recommendation, audience, scores. Example:
 
@@ -157,12 +164,12 @@ def evaluate(file: Path, model: Path | None, as_json: bool) -> None:
 
         textmine evaluate corpus/test/heldout.jsonl
     """
-    from .classify import load_examples, load_model
+    from .classify import classify_passages, load_examples, load_model
     from .evaluate import evaluate as score
     from .evaluate import format_report
 
     examples = load_examples([file])
-    predictions = load_model(model).predict([e["text"] for e in examples], [e["section"] for e in examples])
+    predictions = classify_passages(load_model(model), examples)
     result = score(examples, predictions)
     click.echo(json.dumps(result, indent=2) if as_json else format_report(result))
 

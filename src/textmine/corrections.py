@@ -29,10 +29,14 @@ CREATE TABLE IF NOT EXISTS corrections (
     labels TEXT NOT NULL,
     changed TEXT NOT NULL,
     author TEXT NOT NULL,
-    at TEXT NOT NULL
+    at TEXT NOT NULL,
+    context TEXT
 );
 CREATE INDEX IF NOT EXISTS corrections_passage ON corrections (passage_id, seq);
 """
+# What a correction keeps of the passage besides its text and section: its file and its
+# context in the document, so that training on corrections sees what the classifier sees.
+CONTEXT = ("file", "kind", "lead_in", "row_header", "col_header")
 
 
 def corrections_path(out: Path) -> Path:
@@ -43,6 +47,9 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=10)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.executescript(SCHEMA)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(corrections)")}
+    if "context" not in columns:  # a file written before corrections kept their context
+        conn.execute("ALTER TABLE corrections ADD COLUMN context TEXT")
     return conn
 
 
@@ -90,7 +97,8 @@ def save_correction(out: Path, passage: dict, changes: dict, author: str = "loca
         labels["audience"] = "council"
     with closing(_connect(corrections_path(out))) as conn, conn:
         conn.execute(
-            "INSERT INTO corrections (passage_id, text, section, labels, changed, author, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO corrections (passage_id, text, section, labels, changed, author, at, context) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 passage["id"],
                 passage["text"],
@@ -99,6 +107,7 @@ def save_correction(out: Path, passage: dict, changes: dict, author: str = "loca
                 json.dumps(sorted(clean)),
                 author,
                 datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                json.dumps({k: passage.get(k) for k in CONTEXT}),
             ),
         )
     return labels
@@ -111,15 +120,18 @@ def latest_corrections(path: Path) -> dict[str, dict]:
         return {}
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as conn:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(corrections)")}
+            context = "context" if "context" in columns else "NULL"
             rows = conn.execute(
-                "SELECT passage_id, text, section, labels, author, at FROM corrections c "
+                f"SELECT passage_id, text, section, labels, author, at, {context} FROM corrections c "
                 "WHERE seq = (SELECT MAX(seq) FROM corrections WHERE passage_id = c.passage_id)"
             ).fetchall()
     except sqlite3.DatabaseError as exc:
         raise BadInput(f"{path} is not a textmine corrections file ({exc})") from exc
     return {
-        pid: {"text": text, "section": section, "labels": json.loads(labels), "author": author, "at": at}
-        for pid, text, section, labels, author, at in rows
+        pid: {"text": text, "section": section, "labels": json.loads(labels), "author": author, "at": at,
+              "context": json.loads(ctx) if ctx else {}}
+        for pid, text, section, labels, author, at, ctx in rows
     }
 
 
@@ -140,6 +152,6 @@ def corrections_to_examples(path: Path) -> list[dict]:
     if not Path(path).exists():
         raise BadInput(f"corrections file {path} does not exist")
     return [
-        {"text": c["text"], "section": c["section"] or "", **c["labels"], "source": "correction"}
+        {"text": c["text"], "section": c["section"] or "", **c["context"], **c["labels"], "source": "correction"}
         for c in latest_corrections(path).values()
     ]

@@ -61,11 +61,15 @@ BATCH = 4096  # passages classified at once
 
 
 def text_key(passage: dict) -> str:
-    return hashlib.sha1(f"{passage.get('section') or ''}\x1f{passage['text']}".encode("utf-8")).hexdigest()
+    """What the classifier reads of a passage (its text and context), hashed: the label cache key."""
+    from .classify import CONTEXT_FIELDS
+
+    parts = [passage["text"], *(passage.get(name) or "" for name in CONTEXT_FIELDS)]
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def label_passages(passages: list[dict], model: PassageClassifier, out: Path) -> tuple[list[dict], int]:
-    """Label passages in place, reusing probabilities cached for the same text, section and model.
+    """Label passages in place, reusing probabilities cached for the same text, context and model.
 
     Each passage gets its labels and ``scores``, a float32 row of probabilities by
     head (see ``classify.head_names``). Returns the passages and how many were
@@ -85,7 +89,7 @@ def label_passages(passages: list[dict], model: PassageClassifier, out: Path) ->
     if todo:
         items = list(todo.values())
         fresh = np.vstack([  # in batches: the feature matrix of a whole big run would not fit in memory
-            model.predict_proba([p["text"] for p in batch], [p.get("section") or "" for p in batch]).astype(np.float32)
+            model.predict_proba(batch).astype(np.float32)
             for batch in (items[i:i + BATCH] for i in range(0, len(items), BATCH))
         ])
         start = len(matrix)

@@ -64,7 +64,7 @@ def lead_in_text(text: str, max_words: int = LEAD_IN_WORDS) -> str:
     """The closing words of a paragraph that introduces a list (its last ``max_words`` words).
 
     >>> lead_in_text("One year on, more tangible impacts were cited. These included:", 6)
-    'were cited. These included:'
+    'tangible impacts were cited. These included:'
     """
     words = text.split()
     return " ".join(words[-max_words:])

@@ -7,17 +7,36 @@ import shutil
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from . import taxonomy
-from .classify import PassageClassifier, data_hash, load_examples, now_iso, probs_to_labels
+from .classify import (
+    PassageClassifier,
+    data_hash,
+    document_groups,
+    label_matrix,
+    load_examples,
+    now_iso,
+    probs_to_labels,
+    save_model,
+    validate_example,
+)
 from .corrections import corrections_to_examples
-from .classify import validate_example
 from .evaluate import evaluate, format_report
 
+# How much one researcher's correction counts against one of our own training passages. Corrections
+# are few, come from the corpus being analysed and are written the way its documents are.
+CORRECTION_WEIGHT = 5.0
 
-def gather_examples(data: Sequence[Path], corrections: Sequence[Path] = ()) -> list[dict]:
-    """Training examples from JSON-lines files/folders plus saved corrections (which win)."""
+
+def gather_examples(data: Sequence[Path], corrections: Sequence[Path] = (),
+                    correction_weight: float = CORRECTION_WEIGHT) -> list[dict]:
+    """Training examples from JSON-lines files/folders plus saved corrections (which win and weigh more)."""
     examples = load_examples(data)
-    fixed = [validate_example(ex, f"{path}: ") for path in corrections for ex in corrections_to_examples(path)]
+    fixed = [
+        {**validate_example(ex, f"{path}: "), "weight": correction_weight, "doc": f"corrections/{ex.get('file') or ''}"}
+        for path in corrections for ex in corrections_to_examples(path)
+    ]
     if fixed:
         corrected_texts = {ex["text"] for ex in fixed}
         examples = [ex for ex in examples if ex["text"] not in corrected_texts] + fixed
@@ -36,6 +55,27 @@ def label_counts(examples: Sequence[dict]) -> dict[str, int]:
     return counts
 
 
+def fit_model(examples: Sequence[dict], **params) -> PassageClassifier:
+    """Fit a classifier on validated examples.
+
+    Folds are grouped by document; calibration and thresholds are set on the
+    out-of-fold scores of the examples that come from whole documents or from
+    corrections (the most realistic text), so they hold on real documents rather
+    than on short passages written one at a time.
+    """
+    weights = np.array([ex["weight"] for ex in examples])
+    realistic = np.array([bool(ex["doc"]) for ex in examples])
+    return PassageClassifier(**params).fit(
+        examples, label_matrix(examples), sample_weight=weights, groups=document_groups(examples),
+        calibrate_on=realistic if realistic.any() else None,
+    )
+
+
+def predict_labels(model: PassageClassifier, passages: Sequence[dict]) -> list[dict]:
+    """The model's labels (no scores) for passages with their context."""
+    return probs_to_labels(model.predict_proba(list(passages)), model.thresholds_, with_scores=False)
+
+
 def train_model(examples: Sequence[dict], tests: dict[str, Sequence[dict]] | None = None,
                 **params) -> tuple[PassageClassifier, dict]:
     """Fit the classifier; return it with cross-validated metrics and one entry per held-out set.
@@ -43,11 +83,13 @@ def train_model(examples: Sequence[dict], tests: dict[str, Sequence[dict]] | Non
     ``tests`` maps a name (usually the file's stem) to labelled examples the model never saw;
     each is scored as ``held_out_<name>``.
     """
-    model = PassageClassifier(**params).fit(examples)
-    metrics = {"cross_validated": evaluate(examples, probs_to_labels(model.oof_probs_, model.thresholds_))}
+    model = fit_model(examples, **params)
+    metrics = {}
+    if model.oof_decisions_ is not None:
+        oof = model.calibrated(model.oof_decisions_)
+        metrics["cross_validated"] = evaluate(examples, probs_to_labels(oof, model.thresholds_, with_scores=False))
     for name, test in (tests or {}).items():
-        predictions = model.predict([e["text"] for e in test], [e["section"] for e in test])
-        metrics[f"held_out_{name}"] = evaluate(test, predictions)
+        metrics[f"held_out_{name}"] = evaluate(test, predict_labels(model, test))
     return model, metrics
 
 
@@ -110,7 +152,8 @@ def model_version_name(examples: Sequence[dict], params: dict) -> str:
 
     from . import classify
 
-    code = Path(classify.__file__).read_bytes() + Path(taxonomy.__file__).read_bytes()
+    package = Path(classify.__file__).parent
+    code = b"".join(f.read_bytes() for f in sorted(package.glob("*.py"))) + Path(taxonomy.__file__).read_bytes()
     digest = hashlib.sha256()
     for part in (data_hash(examples).encode(), json.dumps(params, sort_keys=True).encode(), code):
         digest.update(part)
@@ -126,8 +169,8 @@ def write_model(model: PassageClassifier, folder: Path, examples: Sequence[dict]
     tmp = folder.with_name(folder.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
-    model.save(
-        tmp,
+    save_model(
+        model, tmp,
         card={
             "version": version,
             "trained_at": now_iso(),
@@ -137,7 +180,7 @@ def write_model(model: PassageClassifier, folder: Path, examples: Sequence[dict]
         },
     )
     (tmp / "metrics.json").write_text(json.dumps({**metrics, "comparison": comparison or {}}, indent=2), encoding="utf-8")
-    (tmp / "MODEL_CARD.md").write_text(model_card(version, examples, metrics, comparison, model.params()), encoding="utf-8")
+    (tmp / "MODEL_CARD.md").write_text(model_card(version, examples, metrics, comparison, model.get_params()), encoding="utf-8")
     if folder.exists():
         shutil.rmtree(folder)
     tmp.rename(folder)

@@ -1,0 +1,52 @@
+"""Classify passages into themes, factors, stage and recommendation; train, save and load models.
+
+The package is split along its jobs:
+
+- ``examples``: labelled examples (JSON lines), their validation and targets;
+- ``features``: the features of a passage and its context (a ``ColumnTransformer``);
+- ``model``: the estimators (``LinearHeads``, ``PassageClassifier``) and label decisions;
+- ``folder``: saving a model folder and loading one back, checked, without pickle.
+
+This module is the stage's public face: ``classify_passages(model, passages)``.
+"""
+
+from __future__ import annotations
+
+from .examples import (
+    AUDIENCE_LGA,
+    CONTEXT_FIELDS,
+    RECOMMENDATION,
+    data_hash,
+    document_groups,
+    head_names,
+    label_matrix,
+    load_examples,
+    parse_jsonl,
+    read_jsonl,
+    validate_example,
+)
+from .folder import (
+    MODEL_FORMAT,
+    MODEL_FORMAT_VERSION,
+    default_model_path,
+    load_model,
+    load_model_folder,
+    model_info,
+    model_version,
+    now_iso,
+    save_model,
+)
+from .model import LinearHeads, PassageClassifier, nb_scale, probs_to_labels, scores_dict
+
+__all__ = [
+    "AUDIENCE_LGA", "CONTEXT_FIELDS", "MODEL_FORMAT", "MODEL_FORMAT_VERSION", "RECOMMENDATION", "LinearHeads",
+    "PassageClassifier", "classify_passages", "data_hash", "default_model_path", "document_groups", "head_names",
+    "label_matrix", "load_examples", "load_model", "load_model_folder", "model_info", "model_version", "nb_scale",
+    "now_iso", "parse_jsonl", "probs_to_labels", "read_jsonl", "save_model", "scores_dict", "validate_example",
+]
+
+
+def classify_passages(model: PassageClassifier, passages: list[dict]) -> list[dict]:
+    """Add labels and scores to passages (dicts with ``text`` and optional context fields)."""
+    labels = probs_to_labels(model.predict_proba(passages), model.thresholds_)
+    return [{**p, **lab, "label_source": "model"} for p, lab in zip(passages, labels)]
