@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from .errors import TextmineError
+from .guard import DEFAULT_PORT
 
 
 def _friendly(fn):
@@ -207,7 +208,7 @@ def train(data: tuple[Path, ...], corrections: tuple[Path, ...], out: Path, test
 @main.command()
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="Port to listen on.")
 @click.option("--token", "tokens", multiple=True, metavar="NAME:TOKEN",
               help="Access token for corrections (repeatable; also TEXTMINE_TOKENS=name:token,...). "
                    "Required when --host is not a loopback address.")

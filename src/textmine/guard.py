@@ -32,9 +32,10 @@ from urllib.parse import urlsplit
 
 from .errors import BadInput
 
+DEFAULT_PORT = 8765
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
-DEFAULT_PORTS = {"http": 80, "https": 443}
+SCHEME_PORTS = {"http": 80, "https": 443}
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 
 
@@ -66,7 +67,7 @@ class Site:
     """
 
     host: str = "127.0.0.1"
-    port: int = 8765
+    port: int = DEFAULT_PORT
     allow_hosts: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -139,7 +140,7 @@ def same_origin(url: str, host: str, port: int | None) -> bool:
         other_host, other_port = split_host(parts.netloc.rpartition("@")[2])
     except ValueError:
         return False
-    default = DEFAULT_PORTS.get(parts.scheme)
+    default = SCHEME_PORTS.get(parts.scheme)
     if default is None:
         return False
     return other_host == host and (other_port or default) == (port or default)

@@ -25,10 +25,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from . import explore, taxonomy
 from .corrections import save_correction
 from .errors import BadInput, TextmineError
-from .guard import Site, check_request, form_token, is_loopback, new_session, same_secret
+from .guard import DEFAULT_PORT, Site, check_request, form_token, is_loopback, new_session, same_secret
 
 PAGE_SIZE = 50
-DEFAULT_PORT = 8765
 MAX_BODY = 64 * 1024  # bytes; a correction is a few hundred
 SESSION_COOKIE = "textmine_session"
 
@@ -129,11 +128,12 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
             return JSONResponse({"error": message}, status_code=status)
         return render("error.html", status, message=message, title="Error")
 
-    def author(request: Request, form_token_given: str | None = None) -> str:
+    def author(request: Request, typed: str | None = None) -> str:
+        """The name of the access token sent (as a bearer header, or ``typed`` into the form)."""
         if not needs_token:
             return "local"
         header = request.headers.get("authorization", "")
-        given = header[7:].strip() if header.lower().startswith("bearer ") else (form_token_given or "")
+        given = header[7:].strip() if header.lower().startswith("bearer ") else (typed or "")
         names = [name for token, name in tokens.items() if same_secret(given, token)]
         if not given or not names:
             raise Refused(401, "this server needs an access token for changes: send Authorization: Bearer TOKEN")
