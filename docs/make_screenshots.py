@@ -31,7 +31,7 @@ def main() -> None:
     view = load_run(args.out)
     sample = view.passages[view.passages["themes"].map(lambda t: "voice_of_the_child" in t) & (view.passages["timepoint"] == "12m")]
     passage_id = sample.iloc[0]["id"] if len(sample) else view.passages.iloc[0]["id"]
-    server = uvicorn.Server(uvicorn.Config(create_app(args.out), host="127.0.0.1", port=args.port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(args.out, port=args.port), host="127.0.0.1", port=args.port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)

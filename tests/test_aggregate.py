@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -143,3 +144,46 @@ def test_report_is_self_contained_with_charts_and_evidence():
     assert "a2.pdf, page 1" in page  # evidence names file and page
     assert any("Outcomes make up" in s for s in summary)
     assert "Outcomes rise most on Voice of the child (0% to 100% of its staged passages)" in " ".join(summary)
+
+
+def test_report_gives_the_true_reason_when_labelled_passages_lack_metadata():
+    """Regression: 'no labelled passages to count' when nearly every passage was labelled but had no council or timepoint."""
+    labelled = [p(f"f{i % 7}.pdf", None, None, None, ["working_together"], [], "action", text=str(i)) for i in range(60)]
+    files, _, _ = output_files(labelled + [p("f0.pdf", None, None, None, text="unlabelled")])
+    page = files["report.html"].decode()
+    assert "no labelled passages" not in page
+    assert "No chart could be drawn, although 60 of 61 passages carry a theme, factor or stage" in page
+    assert "Themes by council: no passage has a council" in page
+    assert "Themes over the impact journey: no passage has a timepoint" in page
+    assert "Themes over calendar time: needs documents dated in at least two years; no passage has a date." in page
+    assert "The impact journey by theme: no documents at 3-6m or 12m." in page
+    assert "Recommendations by council: no passage was classified as a recommendation." in page
+
+
+def test_report_names_each_missing_chart_beside_the_charts_it_could_draw():
+    one_year = PASSAGES.assign(date="2014-03-01")
+    files, _, _ = output_files(one_year.to_dict("records"))
+    page = files["report.html"].decode()
+    assert page.count("data:image/png;base64,") == 3  # heatmap, timepoints, stage shift
+    assert "Themes over calendar time: needs documents dated in at least two years; all dated passages are from 2014." in page
+    assert "Recommendations by council: no passage was classified as a recommendation." in page
+    assert "Themes by council:" not in page.split("Charts not drawn")[1] and "No chart could be drawn" not in page
+
+
+def test_a_run_with_no_labels_at_all_says_so():
+    files, _, _ = output_files([p("a.pdf", "A", "3-6m", "2014-01-01", text="1"), p("b.pdf", "B", "review", "2015-01-01", text="2")])
+    page = files["report.html"].decode()
+    assert "None of the 2 passages carries a theme, factor or stage." in page
+
+
+def test_pipeline_csvs_neutralise_cells_that_could_start_a_formula():
+    hostile = PASSAGES.assign(council=["=HYPERLINK(\"http://evil.example\")"] * 4 + ["A"] * 2 + ["@B"] * 3)
+    hostile.loc[0, "recommendation"] = True
+    hostile.loc[0, "text"] = "-1 is a fine start for a recommendation"
+    files, _, _ = output_files(hostile.to_dict("records"))
+    prevalence = pd.read_csv(io.BytesIO(files["prevalence.csv"]), keep_default_na=False)
+    assert "'=HYPERLINK(\"http://evil.example\")" in set(prevalence.council) and "'@B" in set(prevalence.council)
+    assert not any(str(v).startswith(("=", "@", "+", "-")) for v in prevalence.council)
+    assert (prevalence.share >= 0).all()  # numbers stay numbers
+    recommendations = pd.read_csv(io.BytesIO(files["recommendations.csv"]))
+    assert recommendations.text.tolist() == ["'-1 is a fine start for a recommendation"]

@@ -1,11 +1,15 @@
 """End to end in a real headless browser (Debian's chromium driven by Playwright).
 
 Filters the passages, opens one in context, corrects its labels and downloads an
-export. Set TEXTMINE_SCREENSHOTS=DIR to keep screenshots of the main pages.
+export; a page from another site tries to write a correction and a rebound DNS
+name tries to read the browser, and both are refused. Set TEXTMINE_SCREENSHOTS=DIR
+to keep screenshots of the main pages.
 """
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import shutil
 import socket
@@ -28,6 +32,9 @@ if not CHROMIUM:
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
+EVIL = "evil.example"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -42,7 +49,7 @@ def server(tmp_path):
 
     publish_outputs(tmp_path, PASSAGES, [], record={"run_id": store.new_run_id()})
     port = free_port()
-    config = uvicorn.Config(create_app(tmp_path), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(tmp_path, port=port), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -62,7 +69,8 @@ def page():
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+                  "--disable-sync", "--no-first-run", "--disable-quic",
+                  f"--host-resolver-rules=MAP {EVIL} 127.0.0.1"],  # a name of the attacker's that resolves here
         )
         context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
         yield context.new_page()
@@ -109,3 +117,50 @@ def test_filter_open_in_context_correct_and_export(server, page, tmp_path):
     page.goto(base + "/queue")
     assert page.locator("tr.passage-row").count() == 5  # the corrected passage left the queue
     shoot(page, "queue", tmp_path)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+        pass
+
+
+@pytest.fixture
+def other_site(tmp_path):
+    """A second local web server, on another port, that serves files from a folder."""
+    folder = tmp_path / "other-site"
+    folder.mkdir()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield folder, httpd.server_address[1]
+    httpd.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("attacker", ["127.0.0.1", EVIL])
+def test_a_page_from_another_site_cannot_write_a_correction(server, other_site, page, attacker):
+    base, out = server
+    folder, other_port = other_site
+    page.goto(base + "/passage/p2")  # the researcher has the browser open: the session cookie is set
+    assert page.inner_text("#current") == "The LSCB agreed a new escalation protocol."
+    (folder / "attack.html").write_text(
+        f"""<!doctype html><body onload="document.forms[0].submit()">
+        <form method="post" action="{base}/passage/p2/labels">
+        <input name="themes" value="capacity_and_resources"><input name="stage" value="outcome">
+        <input name="recommendation" value="false"></form></body>""",
+        encoding="utf-8",
+    )
+    with page.expect_response(lambda r: r.url == f"{base}/passage/p2/labels") as posted:
+        page.goto(f"http://{attacker}:{other_port}/attack.html")
+    assert posted.value.request.method == "POST"
+    assert posted.value.status == 403
+    assert "not from another site" in page.inner_text("#error")
+    assert latest_corrections(out / "corrections.sqlite") == {}
+
+
+def test_a_rebound_dns_name_cannot_read_the_browser(server, page):
+    base, _ = server
+    port = base.rsplit(":", 1)[1]
+    response = page.goto(f"http://{EVIL}:{port}/api/passages")  # the name resolves to 127.0.0.1 (DNS rebinding)
+    assert response.status == 421
+    assert "does not answer to the name" in page.inner_text("body") and "Ashcombe" not in page.inner_text("body")

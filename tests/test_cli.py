@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -96,3 +97,75 @@ def test_a_plain_non_editable_install_has_the_flows_templates_and_default_model(
     result = subprocess.run([sys.executable, "-c", code, str(target)], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "capacity_and_resources" in result.stdout
+
+
+@pytest.fixture
+def published(tmp_path):
+    from textmine import store
+    from textmine.run import publish_outputs
+
+    from test_web import PASSAGES
+
+    publish_outputs(tmp_path, PASSAGES, [], record={"run_id": store.new_run_id()})
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "args, message, secret",
+    [
+        (["--token", "ana:secret-one", "--token", "ben-secret-two"], "token #2 (from --token) is not name:token", "secret-two"),
+        (["--token", "ana:shared-secret", "--token", "ben:shared-secret"], "tokens #1 and #2 are the same secret", "shared-secret"),
+        (["--host", "0.0.0.0"], "needs access tokens", None),
+        (["--allow-host", "not a name"], "--allow-host 'not a name' is not a host name", None),
+        (["--port", "0"], "port must be a number from 1 to 65535", None),
+    ],
+)
+def test_browse_refuses_bad_settings_at_start_without_printing_a_secret(published, args, message, secret):
+    result = CliRunner().invoke(main, ["browse", str(published), *args], env={"TEXTMINE_TOKENS": ""})
+    assert result.exit_code == 1 and message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert secret is None or secret not in result.output
+
+
+def test_browse_serves_its_own_address_and_refuses_other_hosts_and_sites(published):
+    import http.client
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "textmine.cli", "browse", str(published), "--port", str(port),
+         "--token", "ana:secret-cli-1", "--allow-host", "textmine.example.org"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "TEXTMINE_TOKENS": ""},
+    )
+    try:
+        def request(method, host, headers=None, body=None):
+            deadline = time.time() + 30
+            while True:
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    conn.request(method, "/api/passages/p1/labels" if body else "/api/passages", body=body,
+                                 headers={"Host": host, **(headers or {})})
+                    return conn.getresponse().status
+                except ConnectionRefusedError:
+                    assert time.time() < deadline and proc.poll() is None, "the browser did not start"
+                    time.sleep(0.2)
+
+        assert request("GET", f"127.0.0.1:{port}") == 200
+        assert request("GET", f"localhost:{port}") == 200
+        assert request("GET", "textmine.example.org") == 200
+        assert request("GET", f"evil.example:{port}") == 421
+        body = '{"stage": "action"}'
+        assert request("PUT", f"127.0.0.1:{port}", {"Origin": "http://evil.example"}, body) == 403
+        assert request("PUT", f"127.0.0.1:{port}", {"Origin": f"http://127.0.0.1:{port}"}, body) == 200
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=10)[0]
+    assert f"textmine browser on http://127.0.0.1:{port}/" in output and "secret-cli-1" not in output
+    from textmine.corrections import latest_corrections
+
+    assert list(latest_corrections(published / "corrections.sqlite")) == ["p1"]

@@ -96,3 +96,12 @@ def test_bad_corrections_are_refused_and_nothing_is_written(tmp_path, changes, m
     with pytest.raises(BadInput, match=message):
         save_correction(tmp_path, PASSAGE, changes)
     assert not (tmp_path / "corrections.sqlite").exists()
+
+
+def test_errors_csv_neutralises_cells_that_could_start_a_formula(tmp_path):
+    import csv
+
+    store.write_errors(tmp_path / "errors.csv", [{"file": "=cmd.pdf", "step": "extract", "error": "@bad: +1"}])
+    with open(tmp_path / "errors.csv", newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row == {"file": "'=cmd.pdf", "step": "extract", "error": "'@bad: +1"}

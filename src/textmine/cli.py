@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from .errors import TextmineError
+from .guard import DEFAULT_PORT
 
 
 def _friendly(fn):
@@ -214,17 +215,21 @@ def train(data: tuple[Path, ...], corrections: tuple[Path, ...], out: Path, test
 @main.command()
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="Port to listen on.")
 @click.option("--token", "tokens", multiple=True, metavar="NAME:TOKEN",
               help="Access token for corrections (repeatable; also TEXTMINE_TOKENS=name:token,...). "
                    "Required when --host is not a loopback address.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Another name the server may be reached by, e.g. behind a reverse proxy (repeatable). "
+                   "Requests for any other name are refused.")
 @_friendly
-def browse(out: Path, host: str, port: int, tokens: tuple[str, ...]) -> None:
+def browse(out: Path, host: str, port: int, tokens: tuple[str, ...], allow_hosts: tuple[str, ...]) -> None:
     """Open the passage browser over a run's outputs: filter, read in context, correct, export.
 
     Serves a small web app at http://HOST:PORT/ (JSON API under /api/, exports at
     /export.csv, /export.xlsx and /export.qdpx). Corrections go to OUT/corrections.sqlite.
-    Example:
+    Requests for another host name and changes sent from other sites' pages are
+    refused. Example:
 
         textmine browse outputs/sample
     """
@@ -234,7 +239,7 @@ def browse(out: Path, host: str, port: int, tokens: tuple[str, ...]) -> None:
     from .web import create_app, parse_tokens
 
     load_run(out)  # fail now, with a clear message, if there is no run yet
-    app = create_app(out, host, parse_tokens(tokens))
+    app = create_app(out, host, parse_tokens(tokens), port=port, allow_hosts=allow_hosts)
     click.echo(f"textmine browser on http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

@@ -71,7 +71,7 @@ def validate_changes(changes: dict) -> dict:
                 raise BadInput(f"unknown {axis[:-1]} {bad[0]!r}: use one of {', '.join(labels)}")
             clean[axis] = sorted(set(values))
     if "stage" in changes:
-        if changes["stage"] is not None and changes["stage"] not in taxonomy.STAGES:
+        if changes["stage"] is not None and (not isinstance(changes["stage"], str) or changes["stage"] not in taxonomy.STAGES):
             raise BadInput(f"unknown stage {changes['stage']!r}: use one of {', '.join(taxonomy.STAGES)} or null")
         clean["stage"] = changes["stage"]
     if "recommendation" in changes:
@@ -79,7 +79,7 @@ def validate_changes(changes: dict) -> dict:
             raise BadInput("recommendation must be true or false")
         clean["recommendation"] = changes["recommendation"]
     if "audience" in changes:
-        if changes["audience"] is not None and changes["audience"] not in taxonomy.AUDIENCES:
+        if changes["audience"] is not None and (not isinstance(changes["audience"], str) or changes["audience"] not in taxonomy.AUDIENCES):
             raise BadInput(f"unknown audience {changes['audience']!r}: use council, lga or null")
         clean["audience"] = changes["audience"]
     return clean

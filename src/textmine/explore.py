@@ -6,7 +6,6 @@ only parses requests and formats what these return.
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 from dataclasses import dataclass, fields
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import store, taxonomy
+from . import safe, store, taxonomy
 from .corpus import period
 from .corrections import FIELDS, corrections_path, latest_corrections
 from .errors import BadInput
@@ -80,6 +79,18 @@ class Filters:
             if value is not None:
                 out[f.name] = str(value).lower() if isinstance(value, bool) else str(value)
         return out
+
+
+def page_number(raw: str | None, pages: int) -> int:
+    """The page asked for in a ``page`` query value: a whole number from 1 to ``pages`` (default 1).
+
+    >>> page_number(None, 3), page_number("2", 3)
+    (1, 2)
+    """
+    raw = (raw or "").strip() or "1"
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= pages:
+        raise BadInput(f"page must be a whole number from 1 to {pages}, not {raw[:20]!r}")
+    return int(raw)
 
 
 def certainty(scores: dict) -> float:
@@ -250,11 +261,10 @@ def flat_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv(df: pd.DataFrame) -> bytes:
-    return flat_table(df).to_csv(index=False).encode("utf-8")
+    """The passages as CSV: text kept whole, cells that could start a formula neutralised."""
+    return safe.table_to_csv(flat_table(df))
 
 
 def to_xlsx(df: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        flat_table(df).to_excel(writer, index=False, sheet_name="passages")
-    return buf.getvalue()
+    """The passages as an Excel workbook; what Excel cannot hold is replaced or cut and listed on a notes sheet."""
+    return safe.table_to_xlsx(flat_table(df), sheet="passages", key="id")

@@ -25,7 +25,6 @@ creation time is the latest passage date, and the zip entries carry a fixed time
 from __future__ import annotations
 
 import io
-import re
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
@@ -33,6 +32,7 @@ from datetime import date
 
 from . import __version__, taxonomy
 from .errors import BadInput
+from .safe import xml_chars
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
 # uuid5(NAMESPACE_URL, "textmine:qdpx"): every GUID of an export is derived from it.
@@ -74,8 +74,6 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("doc_type", "Text", "The kind of document, from the corpus manifest."),
 )
 
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
 
 def guid(*parts: str) -> str:
     """A GUID that depends only on ``parts`` (uuid5 in textmine's own namespace).
@@ -106,7 +104,7 @@ def xml_safe(text: str) -> str:
     >>> xml_safe("form\\x0cfeed")
     'form\\ufffdfeed'
     """
-    return _NOT_XML.sub("\ufffd", plain(text))
+    return xml_chars(plain(text))[0]
 
 
 def _labels(value) -> list[str]:

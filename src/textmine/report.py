@@ -281,6 +281,39 @@ def build_charts(passages: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> lis
     return [c for c in charts if c is not None]
 
 
+def missing_charts(df: pd.DataFrame, drawn: list[Chart]) -> list[str]:
+    """Why each chart that is not in the report is missing, one sentence per chart, in report order.
+
+    ``df`` is the prepared passages table (``aggregate.prepare``).
+    """
+    if df.empty:
+        return []
+    names = {c.name for c in drawn}
+    has = {col: set(df[col]) - {ag.MISSING} for col in ("council", "timepoint", "period")}
+    recs = df[df["recommendation"].fillna(False).astype(bool)]
+    years = f"all dated passages are from {', '.join(sorted(has['period']))}" if has["period"] else "no passage has a date"
+    reasons = {
+        "council_theme_heatmap": "Themes by council: no passage has a council (give each document one in manifest.csv).",
+        "theme_by_timepoint": "Themes over the impact journey: no passage has a timepoint (pre, review, 3-6m or 12m in manifest.csv).",
+        "theme_by_year": f"Themes over calendar time: needs documents dated in at least two years; {years}.",
+        "stage_shift": (
+            "The impact journey by theme: no documents at 3-6m or 12m." if not {"3-6m", "12m"} & has["timepoint"]
+            else "The impact journey by theme: no passage at 3-6m or 12m has a stage (insight, action or outcome)."
+        ),
+        "recommendations_by_council": (
+            "Recommendations by council: no passage was classified as a recommendation." if recs.empty
+            else f"Recommendations by council: none of the {len(recs)} recommendations carries a theme."
+        ),
+    }
+    notes = [reason for name, reason in reasons.items() if name not in names]
+    labelled = sum(bool(len(t) or len(f) or s) for t, f, s in zip(df["themes"], df["factors"], df["stage"]))
+    if not labelled and notes:
+        notes.append(f"None of the {len(df):,} passages carries a theme, factor or stage.")
+    elif not drawn:
+        notes.insert(0, f"No chart could be drawn, although {labelled:,} of {len(df):,} passages carry a theme, factor or stage:")
+    return notes
+
+
 def _evidence_html(chart: Chart) -> str:
     if not chart.evidence:
         return "<p class='muted'>No passages behind this chart.</p>"
@@ -307,6 +340,7 @@ def build_report(passages: pd.DataFrame, tables: dict[str, pd.DataFrame], title:
     notes = ag.data_gaps(passages)
     summary = summary_sentences(tables["prevalence"], tables["stage_shift"], tables["recommendation_comparison"])
     df = ag.prepare(passages)
+    missing = missing_charts(df, charts)
     parts = [
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
@@ -324,8 +358,11 @@ def build_report(passages: pd.DataFrame, tables: dict[str, pd.DataFrame], title:
             f"<section class='chart' id='{chart.name}'><img alt='{html.escape(chart.title)}' src='data:image/png;base64,{data}'>"
             f"<div class='side'><h3>{html.escape(chart.title)}</h3><p>{html.escape(chart.caption)}</p>{_evidence_html(chart)}</div></section>"
         )
-    if not charts:
-        parts.append("<p>No charts: there are no labelled passages to count.</p>")
+    if missing:
+        parts.append("<div class='notes' id='missing-charts'><strong>Charts not drawn, and why</strong><ul>"
+                     + "".join(f"<li>{html.escape(m)}</li>" for m in missing) + "</ul></div>")
+    if not charts and df.empty:
+        parts.append("<p>No charts: there are no passages to count.</p>")
     parts.append("</body></html>")
     return "".join(parts), {f"charts/{c.name}.png": c.png for c in charts}
 
@@ -344,12 +381,13 @@ def all_tables(passages: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def output_files(passages: list[dict], title: str = "textmine report") -> tuple[dict[str, bytes], dict[str, pd.DataFrame], list[str]]:
     """Every aggregate CSV, the report and its charts as bytes by file name, plus the tables and summary."""
+    from .safe import table_to_csv
     from .store import PASSAGE_COLUMNS as columns
 
     # object columns: no copy of every passage's text into another string type
     df = ag.prepare(pd.DataFrame({c: pd.Series([p.get(c) for p in passages], dtype=object) for c in columns}))
     tables = all_tables(df)
-    files = {f"{name}.csv": table.to_csv(index=False).encode("utf-8") for name, table in tables.items()}
+    files = {f"{name}.csv": table_to_csv(table) for name, table in tables.items()}
     report_html, charts = build_report(df, tables, title)
     files["report.html"] = report_html.encode("utf-8")
     files.update(charts)

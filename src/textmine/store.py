@@ -32,6 +32,7 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from .errors import TextmineError
+from .safe import neutralise
 
 STATE = ".textmine"
 KEEP_RUNS = 3
@@ -151,10 +152,11 @@ def read_passages(path: Path) -> list[dict]:
 
 
 def write_errors(path: Path, errors: list[dict]) -> None:
+    """errors.csv: one ``file,step,error`` row per failure, cells that could start a formula neutralised."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=["file", "step", "error"])
         writer.writeheader()
-        writer.writerows({k: e.get(k, "") for k in ("file", "step", "error")} for e in errors)
+        writer.writerows({k: neutralise(e.get(k, "")) for k in ("file", "step", "error")} for e in errors)
 
 
 def staging_dir(out: Path, run_id: str) -> Path:

@@ -1,69 +1,120 @@
 """The passage browser: a small FastAPI app over one output folder.
 
 Routes parse the request, call ``explore`` and ``corrections``, and render a
-template or JSON. Writes (label corrections) need a token when the server listens
-on anything but the loopback address.
+template or JSON. Every request first passes ``guard.check_request`` (Host,
+Origin and Referer checks against cross-site writes and DNS rebinding); the
+correction form carries a CSRF token tied to a ``SameSite=Strict`` session
+cookie; writes need a token when the server listens on anything but the
+loopback address. A bad request is a 4xx with a one-line message and writes
+nothing.
 """
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import json
 import os
+import secrets
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import explore, taxonomy
 from .corrections import save_correction
 from .errors import BadInput, TextmineError
+from .guard import DEFAULT_PORT, Site, check_request, form_token, is_loopback, new_session, same_secret
 
 PAGE_SIZE = 50
+MAX_BODY = 64 * 1024  # bytes; a correction is a few hundred
+SESSION_COOKIE = "textmine_session"
+
+
+class Refused(TextmineError):
+    """A request the browser will not serve, with the HTTP status to answer (401, 403, 413)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def parse_tokens(values: list[str] | tuple[str, ...] | None = None, env: str | None = None) -> dict[str, str]:
     """Tokens as {token: name} from ``name:token`` pairs (options, then ``TEXTMINE_TOKENS``).
 
+    A message about a bad pair names it by its number, never by its text, so a
+    secret is never printed. The same secret under two names is refused.
+
     >>> parse_tokens(["ana:s3cret"], "ben:other-1,cy:third-1")
     {'s3cret': 'ana', 'other-1': 'ben', 'third-1': 'cy'}
     """
-    pairs = list(values or [])
+    pairs = [(p, "--token") for p in values or []]
     env = os.environ.get("TEXTMINE_TOKENS", "") if env is None else env
-    pairs += [p for p in env.split(",") if p.strip()]
-    tokens = {}
-    for pair in pairs:
+    pairs += [(p, "TEXTMINE_TOKENS") for p in env.split(",") if p.strip()]
+    tokens: dict[str, str] = {}
+    numbers: dict[str, int] = {}
+    for number, (pair, origin) in enumerate(pairs, start=1):
         name, sep, token = pair.strip().partition(":")
+        name = name.strip()
         if not sep or not name or len(token) < 6:
-            raise BadInput(f"token {pair!r} is not name:token with a token of at least 6 characters")
-        tokens[token] = name
+            raise BadInput(f"token #{number} (from {origin}) is not name:token with a token of at least 6 characters")
+        if not token.isascii() or not token.isprintable() or " " in token:
+            raise BadInput(f"token #{number} (from {origin}, name {name!r}) must be printable ASCII without spaces: "
+                           "it is sent in an HTTP header")
+        if token in tokens:
+            raise BadInput(f"tokens #{numbers[token]} and #{number} are the same secret (names {tokens[token]!r} and "
+                           f"{name!r}): give each person their own token")
+        tokens[token], numbers[token] = name, number
     return tokens
 
 
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return True
+async def read_body(request: Request, limit: int = MAX_BODY) -> str:
+    """The request body as text: at most ``limit`` bytes of UTF-8, or a 4xx naming the problem."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Refused(413, f"the request body ({int(declared):,} bytes) is larger than the {limit:,} bytes a correction may take")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise Refused(413, f"the request body is larger than the {limit:,} bytes a correction may take")
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"the request body is not UTF-8 text (byte 0x{body[exc.start]:02x} at position {exc.start})") from exc
 
 
-def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None = None) -> FastAPI:
-    """The browser app for output folder ``out``.
+def parse_json(text: str):
+    """The JSON value of a request body, or BadInput saying what is wrong with it."""
+    try:
+        return json.loads(text or "null")
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"the request body is not valid JSON ({exc.msg} at position {exc.pos})") from exc
+    except ValueError as exc:  # a number of more digits than Python converts
+        raise BadInput(f"the request body holds a value that cannot be read ({exc})") from exc
+    except RecursionError as exc:
+        raise BadInput("the request body is JSON nested too deeply: a correction is one flat object") from exc
 
-    When ``host`` is not a loopback address every write needs a token from
-    ``tokens`` ({token: name}), given as ``Authorization: Bearer TOKEN`` or a
-    ``token`` form field; the token's name is recorded with the correction.
+
+def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None = None, port: int = DEFAULT_PORT,
+               allow_hosts: tuple[str, ...] = ()) -> FastAPI:
+    """The browser app for output folder ``out``, served at ``host:port``.
+
+    Requests whose Host header is not this server (``host:port``, its loopback
+    aliases, or one of ``allow_hosts``) are refused, and so are writes from
+    another site's pages (see ``guard``). When ``host`` is not a loopback
+    address every write needs a token from ``tokens`` ({token: name}), given as
+    ``Authorization: Bearer TOKEN`` or a ``token`` form field; the token's name
+    is recorded with the correction.
     """
     out = Path(out)
+    site = Site(host, port, tuple(allow_hosts))
     tokens = dict(tokens or {})
     needs_token = not is_loopback(host)
     if needs_token and not tokens:
         raise BadInput(f"listening on {host} needs access tokens for writes: pass --token name:token or set TEXTMINE_TOKENS")
+    secret = secrets.token_bytes(32)  # signs the forms' CSRF tokens; never leaves this process
     app = FastAPI(title="textmine passage browser", docs_url="/api/docs", redoc_url=None)
     templates = Environment(loader=PackageLoader("textmine", "templates"), autoescape=select_autoescape())
     templates.globals.update(themes=taxonomy.THEMES, factors=taxonomy.FACTORS, stages=taxonomy.STAGES, needs_token=needs_token)
@@ -71,38 +122,58 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
     def render(name: str, status: int = 200, **context) -> HTMLResponse:
         return HTMLResponse(templates.get_template(name).render(**context), status_code=status)
 
-    def author(request: Request, form_token: str | None = None) -> str:
+    def error(request: Request, status: int, message: str) -> Response:
+        """One line for the client: JSON for the API and the exports, a page for the rest."""
+        if request.url.path.startswith(("/api/", "/export")):
+            return JSONResponse({"error": message}, status_code=status)
+        return render("error.html", status, message=message, title="Error")
+
+    def author(request: Request, typed: str | None = None) -> str:
+        """The name of the access token sent (as a bearer header, or ``typed`` into the form)."""
         if not needs_token:
             return "local"
         header = request.headers.get("authorization", "")
-        given = header[7:].strip() if header.lower().startswith("bearer ") else (form_token or "")
-        for token, name in tokens.items():
-            if given and hmac.compare_digest(given, token):
-                return name
-        raise PermissionError("this server needs an access token for changes: send Authorization: Bearer TOKEN")
+        given = header[7:].strip() if header.lower().startswith("bearer ") else (typed or "")
+        names = [name for token, name in tokens.items() if same_secret(given, token)]
+        if not given or not names:
+            raise Refused(401, "this server needs an access token for changes: send Authorization: Bearer TOKEN")
+        return names[0]
+
+    @app.middleware("http")
+    async def refuse_other_sites(request: Request, call_next):
+        refusal = check_request(site, request.method, {k.lower(): v for k, v in request.headers.items()})
+        if refusal is not None:
+            return error(request, refusal.status, refusal.reason)
+        return await call_next(request)
 
     @app.exception_handler(BadInput)
     async def bad_input(request: Request, exc: BadInput):
-        if request.url.path.startswith("/api/") or request.url.path.startswith("/export"):
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return render("error.html", 400, message=str(exc))
+        return error(request, 400, str(exc))
 
-    @app.exception_handler(PermissionError)
-    async def forbidden(request: Request, exc: PermissionError):
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": str(exc)}, status_code=401)
-        return render("error.html", 401, message=str(exc))
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused):
+        return error(request, exc.status, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0]
+        where = " ".join(str(part) for part in first.get("loc", ()))
+        return error(request, 400, f"bad {where}: {first.get('msg', 'invalid value')}")
 
     @app.exception_handler(TextmineError)
     async def other_error(request: Request, exc: TextmineError):
-        return JSONResponse({"error": str(exc)}, status_code=500)
+        return error(request, 500, str(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        # the server's log gets the traceback (Starlette re-raises after this response)
+        return error(request, 500, f"the browser hit an unexpected error ({type(exc).__name__}); the server's log has the details")
 
     def query(request: Request) -> dict[str, str]:
         return dict(request.query_params)
 
-    def not_found(passage_id: str, api: bool) -> Response:
-        message = f"no passage with id {passage_id!r} in the current run"
-        return JSONResponse({"error": message}, status_code=404) if api else render("error.html", 404, message=message)
+    def not_found(request: Request, passage_id: str) -> Response:
+        return error(request, 404, f"no passage with id {passage_id!r} in the current run")
 
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request):
@@ -110,11 +181,12 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
         filters = explore.Filters.from_query(params)
         view = explore.load_run(out)
         matches = explore.filter_passages(view.passages, filters)
-        page = max(1, int(params.get("page") or 1))
+        pages = max(1, -(-len(matches) // PAGE_SIZE))
+        page = explore.page_number(params.get("page"), pages)
         rows = matches.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE].to_dict("records")
         return render(
             "index.html", filters=filters, rows=rows, total=len(matches), all_total=len(view.passages),
-            page=page, pages=max(1, -(-len(matches) // PAGE_SIZE)), facets=explore.facet_values(view.passages),
+            page=page, pages=pages, facets=explore.facet_values(view.passages),
             query=urlencode(filters.query()), title="Passages",
         )
 
@@ -129,24 +201,30 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
                       filters=filters, query=urlencode(filters.query()), title="Review queue")
 
     @app.get("/passage/{passage_id}", response_class=HTMLResponse)
-    def passage(passage_id: str, saved: int = 0):
+    def passage(passage_id: str, request: Request, saved: int = 0):
         view = explore.load_run(out)
         try:
             row, before, after = explore.context(view.passages, passage_id)
         except KeyError:
-            return not_found(passage_id, api=False)
-        previous = view.previous.get(passage_id)
-        return render("passage.html", p=row, before=before, after=after, previous=previous, saved=saved,
-                      title=f"Passage {passage_id}")
+            return not_found(request, passage_id)
+        session = request.cookies.get(SESSION_COOKIE) or new_session()
+        response = render("passage.html", p=row, before=before, after=after, previous=view.previous.get(passage_id),
+                          saved=saved, csrf=form_token(secret, session), title=f"Passage {passage_id}")
+        if session != request.cookies.get(SESSION_COOKIE):
+            response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict", path="/")
+        return response
 
     @app.post("/passage/{passage_id}/labels")
     async def correct_form(passage_id: str, request: Request):
-        form = parse_qs((await request.body()).decode("utf-8"), keep_blank_values=True)
+        form = parse_qs(await read_body(request), keep_blank_values=True)
+        session = request.cookies.get(SESSION_COOKIE)
+        if not session or not same_secret((form.get("csrf") or [""])[0], form_token(secret, session)):
+            raise Refused(403, "this form is out of date or came from another page: open the passage again and save from there")
+        who = author(request, (form.get("token") or [None])[0])
         view = explore.load_run(out)
         row = explore.find(view.passages, passage_id)
         if row.empty:
-            return not_found(passage_id, api=False)
-        who = author(request, (form.get("token") or [None])[0])
+            return not_found(request, passage_id)
         recommendation = (form.get("recommendation") or ["false"])[0] == "true"
         changes = {
             "themes": form.get("themes", []),
@@ -166,26 +244,23 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
         return {"count": len(matches), "passages": explore.records(matches)}
 
     @app.get("/api/passages/{passage_id}")
-    def api_passage(passage_id: str):
+    def api_passage(passage_id: str, request: Request):
         view = explore.load_run(out)
         row = explore.find(view.passages, passage_id)
         if row.empty:
-            return not_found(passage_id, api=True)
+            return not_found(request, passage_id)
         return explore.records(row)[0]
 
     @app.put("/api/passages/{passage_id}/labels")
     async def api_correct(passage_id: str, request: Request):
         who = author(request)
-        try:
-            body = json.loads(await request.body() or b"null")
-        except json.JSONDecodeError as exc:
-            raise BadInput(f"the request body is not valid JSON ({exc.msg} at position {exc.pos})") from exc
+        body = parse_json(await read_body(request))
         if not isinstance(body, dict):
             raise BadInput("the request body must be a JSON object such as {\"themes\": [\"working_together\"]}")
         view = explore.load_run(out)
         row = explore.find(view.passages, passage_id)
         if row.empty:
-            return not_found(passage_id, api=True)
+            return not_found(request, passage_id)
         labels = save_correction(out, row.iloc[0].to_dict(), body, author=who)
         return {"id": passage_id, **labels, "label_source": "human", "author": who}
 
