@@ -1,0 +1,91 @@
+"""Text rules of extraction: characters, bullets, line-end hyphens, sentence ends."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from typing import Iterable
+
+from .model import Line
+
+BULLET_GLYPHS = set("\u2022\u25cf\u25aa\u25a0\u25e6\u2023\u2219\u00b7\u2013\u2014-*\u27a2\u25ba\u2043\u2713\u25c6\u25cb\uf0b7\uf0a7\uf0d8")
+TERMINAL = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
+ENUMERATOR = re.compile(r"^(\(?[0-9]{1,2}[.)]|\(?[a-z][.)]|\(?(?:i|ii|iii|iv|v|vi|vii|viii|ix|x)[.)])$")
+NUMBERED_PARA = re.compile(r"^[0-9]{1,2}(\.[0-9]{1,2}){1,3}\.?$")
+KEEP_HYPHEN_PREFIXES = {
+    "multi", "self", "well", "cross", "non", "follow", "long", "short", "high", "low",
+    "co", "part", "full", "front", "child", "family", "young", "decision", "evidence",
+    "peer", "case", "sign", "step", "one", "two", "three", "four", "five", "six", "twelve",
+    "looked", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "middle", "hands",
+}
+
+
+def clean_text(text: str) -> str:
+    """The text of a word as a reader gives it, with glyph oddities undone."""
+    text = text.replace("(cid:127)", "\u2022")
+    text = re.sub(r"\(cid:\d+\)", "", text)
+    text = unicodedata.normalize("NFKC", text) if any(ord(c) > 0xFB00 for c in text) else text
+    return text.replace("\u00ad", "")
+
+
+def bullet_start(ln: Line) -> tuple[bool, str]:
+    """Whether a line starts a list item, and its text without the glyph."""
+    first = ln.words[0].text
+    rest = " ".join(w.text for w in ln.words[1:])
+    glyph = first[:1]
+    if first in BULLET_GLYPHS or (len(first) == 1 and 0xE000 <= ord(first) <= 0xF8FF):
+        return True, rest
+    if glyph in BULLET_GLYPHS - {"-", "*", "\u2013", "\u2014"} and len(first) > 1:
+        return True, " ".join([first[1:]] + [w.text for w in ln.words[1:]]).strip()
+    if ENUMERATOR.match(first) and len(ln.words) > 1:
+        return True, ln.text
+    return False, ln.text
+
+
+def join_hyphenated(first: str, second: str, vocabulary: Counter | None = None) -> str:
+    """Join two lines, undoing a line-end hyphen where it split a word.
+
+    >>> join_hyphenated("the account-", "ability of leaders")
+    'the accountability of leaders'
+    >>> join_hyphenated("a multi-", "agency group")
+    'a multi-agency group'
+    """
+    if not first:
+        return second
+    if not second:
+        return first
+    m = re.search(r"([A-Za-z]+)-$", first)
+    if m and second[:1].islower():
+        head = m.group(1)
+        tail = re.match(r"[A-Za-z]+", second)
+        tail_word = tail.group(0) if tail else ""
+        joined, hyphened = (head + tail_word).lower(), f"{head}-{tail_word}".lower()
+        keep = head.lower() in KEEP_HYPHEN_PREFIXES
+        if vocabulary:
+            if vocabulary[hyphened] > vocabulary[joined]:
+                keep = True
+            elif vocabulary[joined] > vocabulary[hyphened]:
+                keep = False
+        return first + second if keep else first[:-1] + second
+    if first.endswith(("-", "\u2013", "/")) and not first.endswith(" -"):
+        return first + second
+    return f"{first} {second}"
+
+
+def lines_to_text(lines: Iterable[Line], vocabulary: Counter | None = None) -> str:
+    """The text of consecutive lines as one string, line-end hyphens undone."""
+    text = ""
+    for ln in lines:
+        text = join_hyphenated(text, ln.text.strip(), vocabulary)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def vocabulary(words: Iterable) -> Counter:
+    """How often each word (and hyphenated compound) occurs, to decide line-end hyphens."""
+    vocab: Counter = Counter()
+    for w in words:
+        for token in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", w.text):
+            if not w.text.endswith("-"):
+                vocab[token.lower()] += 1
+    return vocab
