@@ -23,6 +23,12 @@ DEFAULT_SEGMENT_JOIN = 2.0  # a rule that starts within this of another's end co
 DEFAULT_MAX_ROW_HEIGHT = 200.0  # rules further apart than this do not bound one row
 DEFAULT_COLUMN_GAP = 4.0  # a gap at least this wide down through every row separates two table columns
 
+# Boxes and footnotes
+DEFAULT_BOX_MIN_SIZE = 12.0  # a shaded area smaller than this either way holds no text
+DEFAULT_BOX_CLEARANCE = 0.3  # share of the type size kept clear above and below a pull quote's rules
+DEFAULT_BOX_MAX_HEIGHT = 0.4  # share of the page height a pull quote between two rules may take
+DEFAULT_MARKER_SIZE = 0.85  # a footnote marker is set at most this share of the size of the word it follows
+
 # Lines and columns
 DEFAULT_GUTTER_MIN_LINES = 3  # lines needed on each side of a gutter before a page counts as two columns
 DEFAULT_PARAGRAPH_GAP = 1.35  # a line further below the previous than this many line pitches starts a paragraph

@@ -1,8 +1,10 @@
-"""Layout and reading order: lines, running headers and footers, columns, regions.
+"""Layout and reading order: lines, running headers and footers, footnotes, columns, regions.
 
-A page's body words (those outside its tables) become lines; lines that recur in
-the margins are dropped; the rest are split into full-width bands and columns,
-and tables are placed among them, which gives the page's regions in reading order.
+A page's body words (those outside its tables and boxes) become lines; footnote
+markers are taken out of the words they touch; lines that recur in the margins
+are dropped and footnotes at the page foot set aside; the rest are split into
+full-width bands and columns, and tables and boxes are placed among them, which
+gives the page's regions in reading order.
 """
 
 from __future__ import annotations
@@ -10,23 +12,49 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from .defaults import DEFAULT_GUTTER_MIN_LINES, DEFAULT_MARGIN_BAND, DEFAULT_RUNNING_SHARE
-from .model import Line, Region, Table, Word
+from .defaults import DEFAULT_GUTTER_MIN_LINES, DEFAULT_MARGIN_BAND, DEFAULT_MARKER_SIZE, DEFAULT_RUNNING_SHARE
+from .model import Box, Line, Region, Table, Word, words_to_lines
 
 PAGE_NUMBER = re.compile(r"^[-\u2013\u2014\s]*(page\s*)?#+(\s*(of|/)\s*#+)?[-\u2013\u2014\s]*$", re.I)
+MARKER = re.compile(r"^(\d{1,3}(,\d{1,3})*|[*\u2020\u2021\u00a7]{1,3})$")
 
 
 @dataclass
 class PageLayout:
-    """A page after table finding: its body words (outside tables) and its tables."""
+    """A page after table and box finding: its body words (outside both), tables, boxes and footnotes."""
 
     number: int
     width: float
     height: float
     words: list[Word]
     tables: list[Table]
+    boxes: list[Box] = field(default_factory=list)
+    footnotes: list[Line] = field(default_factory=list)
+
+
+def drop_footnote_markers(words: list[Word], marker_size: float = DEFAULT_MARKER_SIZE) -> list[Word]:
+    """Words without the superscript footnote markers that follow them.
+
+    A marker is a number or a dagger set smaller than the word it touches and
+    raised above its baseline ("evidence\u00b9"); a number that starts a footnote, with
+    no word before it, stays.
+    """
+    if not words:
+        return words
+    usual = statistics.median(w.size for w in words)
+    markers = set()
+    for i, m in enumerate(words):
+        if m.size > marker_size * usual or not MARKER.match(m.text):
+            continue
+        near = [words[i - 1]] if i else []
+        for w in near + words:
+            if (w is not m and m.size <= marker_size * w.size and -1.0 <= m.x0 - w.x1 <= 1.5
+                    and m.bottom < w.bottom - 0.15 * w.size and m.bottom > w.top):
+                markers.add(id(m))
+                break
+    return [w for w in words if id(w) not in markers] if markers else words
 
 
 def _norm_key(text: str) -> str:
@@ -58,53 +86,110 @@ def remove_running_lines(pages: list[PageLayout], body_size: float, band: float 
     for page, lines in keyed:
         parity = page.number % 2
         drop = set()
+        kept_small: list[Line] = []  # small lines above the foot band: footnotes that may run into it
         for key, ln in lines:
             recurring = totals[parity] >= 2 and counts[parity][key] >= max(2, totals[parity] * share)
             small = ln.size < body_size - 0.5
-            if recurring or small or PAGE_NUMBER.match(key):
+            if recurring or PAGE_NUMBER.match(key):
                 drop.update(id(w) for w in ln.words)
+            elif small and not _runs_on(ln, page, kept_small, band):
+                drop.update(id(w) for w in ln.words)
+            elif small:
+                kept_small.append(ln)
         words = [w for w in page.words if id(w) not in drop]
         cleaned.append(replace(page, words=words))
     return cleaned
 
 
+def _runs_on(line: Line, page: PageLayout, kept_small: list[Line], band: float) -> bool:
+    """Whether a small line in the foot band continues a footnote that starts above the band."""
+    if line.top < page.height * (1 - band):
+        return False
+    above = [ln for ln in words_to_lines(page.words) if ln.bottom <= line.top + 0.5]
+    if not above:
+        return False
+    nearest = max(above, key=lambda ln: ln.bottom)
+    continues = nearest.size < line.size + 0.5 and line.top - nearest.bottom < 0.8 * line.size
+    return continues and (nearest.top < page.height * (1 - band) or any(nearest.top == k.top for k in kept_small))
+
+
+def split_footnotes(page: PageLayout, body_size: float) -> PageLayout:
+    """Set aside the footnotes at the foot of a page: its lowest lines, set smaller than the body,
+    the first of them starting with a note's number or mark."""
+    lines = sorted(words_to_lines(page.words), key=lambda ln: ln.bottom)
+    notes: list[Line] = []
+    for ln in reversed(lines):
+        if ln.size >= body_size - 0.5:
+            break
+        notes.insert(0, ln)
+    while notes and not MARKER.match(notes[0].words[0].text.rstrip(".")):
+        notes.pop(0)  # small text above the notes (a caption) stays in the body
+    if not notes:
+        return page
+    taken = {id(w) for ln in notes for w in ln.words}
+    return replace(page, words=[w for w in page.words if id(w) not in taken], footnotes=notes)
+
+
 # --------------------------------------------------------------------------- lines and columns
 
 
-def words_to_lines(words: list[Word]) -> list[Line]:
-    """Group words into lines by their vertical position, left to right."""
-    lines: list[list[Word]] = []
-    for w in sorted(words, key=lambda w: (round(w.top), w.x0)):
-        if lines:
-            last = lines[-1]
-            ref = last[0]
-            if abs(w.top - ref.top) <= max(1.5, 0.35 * ref.size) or abs(w.bottom - ref.bottom) <= 1.0:
-                last.append(w)
-                continue
-        lines.append([w])
-    return [Line(sorted(ln, key=lambda w: w.x0)) for ln in lines]
-
-
-def find_gutter(lines: list[Line], width: float, min_lines: int = DEFAULT_GUTTER_MIN_LINES) -> float | None:
+def find_gutter(lines: list[Line], width: float, inserts: list[tuple[float, float, float, float]] = (),
+                min_lines: int = DEFAULT_GUTTER_MIN_LINES) -> float | None:
     """The x of the gap between two columns of text, or None for a one-column page.
 
     A right column shows itself as at least three wide lines that start at the same
     x in the middle of the page; the left column as at least three wide lines that
-    end before it. Both must be present.
+    end before it. Both must be present. Failing that, a table or box (``inserts``,
+    as boxes) that fills one column while text or another insert fills the other
+    shows the gutter beside it.
     """
+    gutter = _gutter_from_lines(lines, width, min_lines)
+    if gutter is None and inserts:
+        gutter = _gutter_beside_inserts(lines, width, inserts)
+    return gutter
+
+
+def _gutter_from_lines(lines: list[Line], width: float, min_lines: int) -> float | None:
+    # Lines of both columns may share a baseline: split them at wide gaps first.
+    pieces = [Line(list(seg)) for ln in lines for seg in _split_at_gaps(ln)]
     starts = Counter(
-        round(ln.x0 / 2) * 2 for ln in lines if width * 0.3 < ln.x0 < width * 0.7 and ln.x1 - ln.x0 > width * 0.2
+        round(ln.x0 / 2) * 2 for ln in pieces if width * 0.3 < ln.x0 < width * 0.7 and ln.x1 - ln.x0 > width * 0.1
     )
     for right_x, count in starts.most_common(3):
         if count < min_lines:
             break
-        left = [ln for ln in lines if ln.x1 < right_x - 4 and ln.x0 < width * 0.3 and ln.x1 - ln.x0 > width * 0.2]
-        if len(left) >= min_lines:
-            return (max(ln.x1 for ln in left) + right_x) / 2
-    # Lines of both columns may share a baseline: split them at wide gaps first.
+        left = [ln for ln in pieces if ln.x1 < right_x - 4 and ln.x0 < width * 0.3 and ln.x1 - ln.x0 > width * 0.2]
+        right = [ln for ln in pieces if abs(ln.x0 - right_x) <= 2 and ln.x1 - ln.x0 > width * 0.2]
+        if len(left) >= min_lines and right:
+            # The right column starts at its leftmost line (an indented bullet's text is not its edge).
+            left_end = max(ln.x1 for ln in left)
+            start = min((ln.x0 for ln in pieces if left_end + 2 < ln.x0 <= right_x + 2), default=right_x)
+            gutter = (left_end + start) / 2
+            # A true gutter is a channel of white where the right column runs: few lines cross it there.
+            top, bottom = min(ln.top for ln in right), max(ln.bottom for ln in right)
+            beside = [ln for ln in pieces if ln.bottom > top and ln.top < bottom]
+            if sum(1 for ln in beside if ln.x0 < gutter < ln.x1) <= 0.2 * len(beside):
+                return gutter
+    return None
+
+
+def _gutter_beside_inserts(lines: list[Line], width: float, inserts: list[tuple[float, float, float, float]]) -> float | None:
     pieces = [Line(list(seg)) for ln in lines for seg in _split_at_gaps(ln)]
-    if len(pieces) > len(lines):
-        return find_gutter(pieces, width, min_lines)
+    spans = [(ln.x0, ln.x1) for ln in pieces] + [(b[0], b[2]) for b in inserts]
+    for x0, _, x1, _ in inserts:
+        if not width * 0.25 < x1 - x0 < width * 0.55:
+            continue
+        if x1 < width * 0.6:
+            starts = [a for a, _ in spans if a > x1 + 4]
+            gutter = (x1 + min(starts)) / 2 if starts else None
+        elif x0 > width * 0.4:
+            ends = [b for _, b in spans if b < x0 - 4]
+            gutter = (max(ends) + x0) / 2 if ends else None
+        else:
+            gutter = None
+        crossing = sum(1 for a, b in spans if a < (gutter or 0) < b)
+        if gutter is not None and width * 0.3 < gutter < width * 0.7 and crossing <= 0.2 * len(spans):
+            return gutter
     return None
 
 
@@ -119,43 +204,116 @@ def _split_at_gaps(line: Line) -> list[list[Word]]:
     return groups
 
 
-def page_to_regions(page: PageLayout) -> list[Region]:
-    """Split a page into regions in reading order: full-width bands, columns, tables."""
+def _insert_boxes(page: PageLayout) -> list[tuple[float, float, float, float]]:
+    return [t.bbox for t in page.tables] + [b.bbox for b in page.boxes]
+
+
+def page_gutters(pages: list[PageLayout], tolerance: float = 25.0) -> list[float | None]:
+    """The gutter of every page (None for one column).
+
+    A page whose own lines do not show its columns (a right column holding one
+    line, say) still has them when the document's other pages do: the gap between
+    its left column's lines and the nearest text to their right is its gutter if
+    it lies within ``tolerance`` of another page's, no word crosses it, and text
+    lies on both sides.
+    """
+    lines = [words_to_lines(page.words) for page in pages]
+    found = [find_gutter(ls, page.width, _insert_boxes(page)) for ls, page in zip(lines, pages)]
+    known = [g for g in found if g is not None]
+    gutters = list(found)
+    for i, page in enumerate(pages):
+        if found[i] is None and known:
+            candidate = _gap_right_of_left_column(lines[i], page.width)
+            if candidate is not None and any(abs(candidate - g) <= tolerance for g in known) \
+                    and _fits_gutter(lines[i], candidate):
+                gutters[i] = candidate
+    return gutters
+
+
+def _gap_right_of_left_column(lines: list[Line], width: float) -> float | None:
+    pieces = [seg for ln in lines for seg in _split_at_gaps(ln)]
+    left = [seg[-1].x1 for seg in pieces if seg[0].x0 < width * 0.3 and width * 0.3 < seg[-1].x1 < width * 0.6]
+    if not left:
+        return None
+    end = max(left)
+    starts = [seg[0].x0 for seg in pieces if seg[0].x0 > end + 4]
+    return (end + min(starts)) / 2 if starts else None
+
+
+def _fits_gutter(lines: list[Line], gutter: float) -> bool:
+    pieces = [seg for ln in lines for seg in _split_at_gaps(ln)]
+    if any(w.x0 < gutter - 1 and w.x1 > gutter + 1 for seg in pieces for w in seg):
+        return False
+    return any(seg[-1].x1 <= gutter for seg in pieces) and any(seg[0].x0 >= gutter for seg in pieces)
+
+
+def page_to_regions(page: PageLayout, gutter: float | None) -> list[Region]:
+    """Split a page into regions in reading order: full-width bands, columns, tables and boxes.
+
+    Consecutive full-width lines form one band; a run of column lines forms one band
+    that is read left column first, then right column. A table or box sits in its
+    column where its top falls among the lines; one that spans both columns ends the
+    band above it.
+    """
     lines = words_to_lines(page.words)
-    gutter = find_gutter(lines, page.width)
-    line_items = _assign_columns(lines, gutter, page.width) if gutter is not None else [(-1, ln) for ln in lines]
-    # Consecutive full-width lines form one band; a run of column lines forms one
-    # band that is read left column first, then right column.
-    bands: list[tuple[str, list[tuple[int, Line]]]] = []
-    for column, ln in line_items:
+    inserts = [(t.bbox, Region(t.bbox[1], 0, table=t)) for t in page.tables]
+    inserts += [(b.bbox, Region(b.bbox[1], 0, words_to_lines(b.words), boxed=True)) for b in page.boxes]
+    placed = [(_insert_column(bbox, gutter), bbox, region) for bbox, region in sorted(inserts, key=lambda item: item[0][1])]
+    items: list[tuple[int, Line | Region]] = (
+        _assign_columns(lines, gutter, page.width, [(c, bbox[1], bbox[3]) for c, bbox, _ in placed if c >= 0])
+        if gutter is not None else [(-1, ln) for ln in lines]
+    )
+    for column, bbox, region in placed:
+        at = next((i for i, (_, item) in enumerate(items) if item.top > bbox[1]), len(items))
+        items.insert(at, (column, region))
+    bands: list[tuple[str, list[tuple[int, Line | Region]]]] = []
+    for column, item in items:
         kind = "full" if column < 0 else "columns"
         if bands and bands[-1][0] == kind:
-            bands[-1][1].append((column, ln))
+            bands[-1][1].append((column, item))
         else:
-            bands.append((kind, [(column, ln)]))
+            bands.append((kind, [(column, item)]))
     regions: list[Region] = []
-    for kind, items in bands:
-        top = items[0][1].top
-        if kind == "full":
-            regions.append(Region(top, 0, [ln for _, ln in items]))
-            continue
-        for column in (0, 1):
-            col_lines = [ln for c, ln in items if c == column]
-            if col_lines:
-                regions.append(Region(top, column, col_lines))
-    regions = _insert_tables(regions, page.tables, gutter)
-    for region in regions:
-        if region.lines:
-            region.left = min(ln.x0 for ln in region.lines)
-            region.right = max(ln.x1 for ln in region.lines)
+    for kind, band in bands:
+        for column in ((-1,) if kind == "full" else (0, 1)):
+            pieces = _items_to_regions([item for c, item in band if c == column], max(column, 0))
+            if pieces and column == 1:
+                pieces[0].follows_break = True
+            regions += pieces
+    if regions:
+        regions[0].follows_break = True
     return regions
 
 
-def _assign_columns(lines: list[Line], gutter: float, width: float) -> list[tuple[int, Line]]:
+def _insert_column(bbox: tuple[float, float, float, float], gutter: float | None) -> int:
+    """The column a table or box sits in: 0 or 1, or -1 when it spans the page."""
+    if gutter is None:
+        return -1
+    return 0 if bbox[2] <= gutter + 2 else 1 if bbox[0] >= gutter - 2 else -1
+
+
+def _items_to_regions(items: list[Line | Region], column: int) -> list[Region]:
+    """Runs of lines become one region each; tables and boxes are regions already."""
+    regions: list[Region] = []
+    for item in items:
+        if isinstance(item, Region):
+            item.column = column
+            regions.append(item)
+        elif regions and not regions[-1].boxed and regions[-1].table is None:
+            regions[-1].lines.append(item)
+        else:
+            regions.append(Region(item.top, column, [item]))
+    return regions
+
+
+def _assign_columns(lines: list[Line], gutter: float, width: float,
+                    inserts: list[tuple[int, float, float]] = ()) -> list[tuple[int, Line]]:
     """Label each line -1 (crosses the gutter), 0 (left column) or 1 (right column).
 
     Lines that cross the gutter are cut at it first when the cut falls in a wide gap
-    (a left and a right column line that share a baseline).
+    (a left and a right column line that share a baseline). A run of lines in one
+    column is a column layout when the other column holds lines too, or a table or
+    box (``inserts``: column, top, bottom) beside them.
     """
     out: list[tuple[int, Line]] = []
     for ln in lines:
@@ -182,8 +340,12 @@ def _assign_columns(lines: list[Line], gutter: float, width: float) -> list[tupl
         run = out[i:j]
         rights = [ln for c, ln in run if c == 1]
         lefts = [ln for c, ln in run if c == 0]
-        wide = lambda ls: ls and statistics.median(l.x1 - l.x0 for l in ls) > width * 0.2  # noqa: E731
-        if len(rights) >= 2 and len(lefts) >= 2 and wide(rights) and wide(lefts):
+        wide = lambda ls: ls and max(l.x1 - l.x0 for l in ls) > width * 0.2  # noqa: E731
+        beside = {c for c, top, bottom in inserts if run and top < run[-1][1].bottom and bottom > run[0][1].top}
+        # A right column may hold a single line: the end of a paragraph, level with the left column's top.
+        one_line = len(rights) == 1 and len(lefts) >= 3 and abs(rights[0].top - lefts[0].top) < 2
+        if ((len(rights) >= 2 and wide(rights)) or one_line or 1 in beside) \
+                and ((len(lefts) >= 2 and wide(lefts)) or 0 in beside) and (lefts or rights):
             # The last line of a full-width paragraph, just above the columns, still belongs to it.
             while run and run[0][0] == 0 and labelled and labelled[-1][0] == -1:
                 prev = labelled[-1][1]
@@ -232,30 +394,3 @@ def _after_balanced_columns(labelled: list[tuple[int, Line]], run: list[tuple[in
     for item in tail:
         labelled.remove(item)
     return [(-1, ln) for _, ln in tail]
-
-
-def _insert_tables(regions: list[Region], tables: list[Table], gutter: float | None) -> list[Region]:
-    out = list(regions)
-    for table in tables:
-        x0, top, x1, _ = table.bbox
-        column = 1 if gutter is not None and x0 >= gutter else 0
-        region = Region(top, column, table=table)
-        # Place the table before the first region of its column that starts below it;
-        # split a text region that the table interrupts.
-        placed = False
-        for i, r in enumerate(out):
-            if r.table is None and r.column == column and r.lines and r.lines[0].top < top < r.lines[-1].bottom:
-                above = [ln for ln in r.lines if ln.top < top]
-                below = [ln for ln in r.lines if ln.top >= top]
-                out[i:i + 1] = [Region(r.top, column, above), region, Region(top + 0.1, column, below)]
-                placed = True
-                break
-            if r.column >= column and r.top > top:
-                out.insert(i, region)
-                placed = True
-                break
-        if not placed:
-            out.append(region)
-    return [r for r in out if r.lines or r.table is not None]
-
-

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 @dataclass
 class Word:
-    """A word on a page, in points from the top left, with its font size and weight."""
+    """A word on a page, in points from the top left, with its font size, weight and slant."""
 
     text: str
     x0: float
@@ -18,6 +18,7 @@ class Word:
     bottom: float
     size: float
     bold: bool
+    italic: bool = False
 
 
 class Rule(NamedTuple):
@@ -30,9 +31,18 @@ class Rule(NamedTuple):
     bottom: float
 
 
+class Shade(NamedTuple):
+    """A rectangle filled in a colour other than white: a shaded box, a table's header row."""
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
 @dataclass
 class PageData:
-    """What a reader finds on one page: its words and its ruling lines.
+    """What a reader finds on one page: its words, its ruling lines and its shaded areas.
 
     Everything after reading (tables, columns, blocks) is worked out from these
     by pure functions, so another reader (OCR of a page image, say) only has to
@@ -45,6 +55,7 @@ class PageData:
     words: list[Word]
     _: KW_ONLY
     rules: list[Rule] = field(default_factory=list)
+    shades: list[Shade] = field(default_factory=list)
     has_images: bool = False
 
 
@@ -82,25 +93,51 @@ class Line:
     def bold(self) -> bool:
         return all(w.bold for w in self.words)
 
+    @property
+    def italic(self) -> bool:
+        return all(w.italic for w in self.words)
+
+
+def words_to_lines(words: list[Word]) -> list[Line]:
+    """Group words into lines by their vertical position, left to right."""
+    lines: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (round(w.top), w.x0)):
+        if lines:
+            last = lines[-1]
+            ref = last[0]
+            if abs(w.top - ref.top) <= max(1.5, 0.35 * ref.size) or abs(w.bottom - ref.bottom) <= 1.0:
+                last.append(w)
+                continue
+        lines.append([w])
+    return [Line(sorted(ln, key=lambda w: w.x0)) for ln in lines]
+
 
 @dataclass
 class Table:
-    """A table on one page: its box, and its cells' text by row and column."""
+    """A table on one page: its box, and the lines of each cell by row and column."""
 
     bbox: tuple[float, float, float, float]
-    rows: list[list[str]]
+    rows: list[list[list[Line]]]
+
+
+@dataclass
+class Box:
+    """Text set apart from the running text (a shaded or framed box, a pull quote between rules)."""
+
+    bbox: tuple[float, float, float, float]
+    words: list[Word]
 
 
 @dataclass
 class Region:
-    """A vertical band of a page: one column of lines, or a table."""
+    """A piece of a page in reading order: lines of one column, a box, or a table."""
 
     top: float
     column: int  # 0 full width / left, 1 right
     lines: list[Line] = field(default_factory=list)
     table: Table | None = None
-    left: float = 0.0
-    right: float = 0.0
+    boxed: bool = False
+    follows_break: bool = False  # the first region of a page or of a right column
 
 
 @dataclass
@@ -108,7 +145,7 @@ class Block:
     """One unit of a page in reading order."""
 
     page: int
-    kind: str  # heading | paragraph | bullet | table_cell
+    kind: str  # heading | paragraph | bullet | table_cell | footnote
     text: str
     section: str = ""
     level: int | None = None

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import EncryptedPDF, TextmineError, UnreadablePDF
-from .defaults import DEFAULT_CHAR_GAP
-from .model import PageData, Rule, Word
-from .text import clean_text
+from .defaults import DEFAULT_CHAR_GAP, DEFAULT_RULE_THICKNESS, DEFAULT_SIZE_CHANGE
+from .model import PageData, Rule, Shade, Word
+from .text import SPACES, clean_text
 
 ENGINES = ("auto", "pdfplumber")
-SEPARATORS = {" ", "\t", "\n", "\r", "\x00", "\ufffe"}
+SEPARATORS = {" ", "\t", "\n", "\r", "\x00", "\ufffe", *SPACES}
 
 
 def read_pages(path: Path, engine: str = "auto") -> Iterator[PageData]:
@@ -62,9 +62,9 @@ def read_pages(path: Path, engine: str = "auto") -> Iterator[PageData]:
             for index, page in enumerate(pages):
                 fast_page = fast[index] if fast is not None and index < len(fast) else None
                 try:
-                    rules = pdfium_rules(fast_page) if fast_page is not None else None
-                    if rules is not None:
-                        yield pdfium_page_to_data(fast_page, page.page_number, rules)
+                    drawings = pdfium_drawings(fast_page) if fast_page is not None else None
+                    if drawings is not None:
+                        yield pdfium_page_to_data(fast_page, page.page_number, *drawings)
                     else:
                         yield plumber_page_to_data(page)
                 except TextmineError:
@@ -95,37 +95,76 @@ def is_bold(fontname: str) -> bool:
     return any(tag in name for tag in ("bold", "black", "heavy", "semibold", ",b"))
 
 
+def is_italic(fontname: str) -> bool:
+    """Whether a font name names an italic or oblique face (``Times-Italic``, ``Arial,BoldItalic``)."""
+    name = fontname.split("+")[-1].lower()
+    return "italic" in name or "oblique" in name
+
+
+def is_white(colour) -> bool:
+    """Whether a fill colour (grey, RGB or CMYK components from 0 to 1) is white or near it."""
+    if colour is None:
+        return False
+    values = list(colour) if isinstance(colour, (list, tuple)) else [colour]
+    if not values or not all(isinstance(v, (int, float)) for v in values):
+        return False
+    if len(values) == 4:
+        return all(v <= 0.05 for v in values)
+    return all(v >= 0.95 for v in values)
+
+
+def is_thin(width: float, height: float, thickness: float = DEFAULT_RULE_THICKNESS) -> bool:
+    """Whether a filled rectangle is thin enough to be a rule (many producers draw rules that way)."""
+    return width < thickness or height < thickness
+
+
 # --------------------------------------------------------------------------- pdfplumber
 
 
 def plumber_page_to_data(page) -> PageData:
-    """Words and ruling lines of one pdfplumber page."""
+    """Words, ruling lines and shaded areas of one pdfplumber page."""
+    from pdfplumber.utils import line_to_edge, rect_to_edges
+
     raw = page.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False)
     words = [
-        Word(clean_text(w["text"]), w["x0"], w["x1"], w["top"], w["bottom"], round(w["size"], 1), is_bold(w["fontname"]))
+        Word(clean_text(w["text"], w["fontname"]), w["x0"], w["x1"], w["top"], w["bottom"], round(w["size"], 1),
+             is_bold(w["fontname"]), is_italic(w["fontname"]))
         for w in raw
         if w.get("upright", True)
     ]
     words = [w for w in words if w.text.strip()]
-    rules = [Rule(e["orientation"], e["x0"], e["x1"], e["top"], e["bottom"]) for e in page.edges]
-    return PageData(page.page_number, page.width, page.height, words, rules=rules, has_images=bool(page.images))
+    edges = [line_to_edge(line) for line in page.lines] + page.curve_edges
+    shades = []
+    for rect in page.rects:
+        if rect.get("fill") and not rect.get("stroke") and not is_thin(rect["width"], rect["height"]):
+            if not is_white(rect.get("non_stroking_color")):
+                shades.append(Shade(rect["x0"], rect["top"], rect["x1"], rect["bottom"]))
+        else:
+            edges += rect_to_edges(rect)
+    rules = [Rule(e["orientation"], e["x0"], e["x1"], e["top"], e["bottom"]) for e in edges]
+    return PageData(page.page_number, page.width, page.height, words, rules=rules, shades=shades,
+                    has_images=bool(page.images))
 
 
 # --------------------------------------------------------------------------- pdfium
 
 
-def pdfium_rules(page) -> list[Rule] | None:
-    """Ruling lines of a pdfium page, like pdfplumber's edges.
+def pdfium_drawings(page) -> tuple[list[Rule], list[Shade]] | None:
+    """Ruling lines and shaded areas of a pdfium page, as pdfplumber's reader finds them.
 
-    Every straight segment of every path (stroked rules, and the sides of filled
-    boxes) becomes a rule. Returns None when a path in the page body has curves,
-    which pdfplumber should then analyse.
+    Every straight segment of a stroked path, or of a filled one too thin to be an
+    area, becomes a rule; a filled rectangle in a colour other than white becomes a
+    shaded area. Returns None when a path in the page body has curves, which
+    pdfplumber should then analyse.
     """
     import pypdfium2.raw as pdfium_c
 
     height = page.get_height()
     rules: list[Rule] = []
+    shades: list[Shade] = []
     x, y = ctypes.c_float(), ctypes.c_float()
+    fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
+    r, g, b, a = (ctypes.c_uint() for _ in range(4))
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=4):
         m = obj.get_matrix()
         points: list[tuple[int, float, float, bool]] = []
@@ -136,10 +175,16 @@ def pdfium_rules(page) -> list[Rule] | None:
             px = m.a * x.value + m.c * y.value + m.e
             py = height - (m.b * x.value + m.d * y.value + m.f)
             points.append((kind, px, py, bool(pdfium_c.FPDFPathSegment_GetClose(seg))))
+        left, bottom, right, top = obj.get_bounds()
         if any(kind == pdfium_c.FPDF_SEGMENT_BEZIERTO for kind, *_ in points):
-            left, bottom, right, top = obj.get_bounds()
             if right - left > 30 and height * 0.06 < height - top and height - bottom < height * 0.94:
                 return None
+            continue
+        pdfium_c.FPDFPath_GetDrawMode(obj.raw, fill_mode, stroke)
+        if fill_mode.value and not stroke.value and not is_thin(right - left, top - bottom):
+            pdfium_c.FPDFPageObj_GetFillColor(obj.raw, r, g, b, a)
+            if a.value and not is_white((r.value / 255, g.value / 255, b.value / 255)):
+                shades.append(Shade(left, height - top, right, height - bottom))
             continue
         start = None
         prev = None
@@ -153,7 +198,7 @@ def pdfium_rules(page) -> list[Rule] | None:
             if close and start is not None:
                 rules += _segment_rule(prev, start)
                 prev = start
-    return rules
+    return rules, shades
 
 
 def _segment_rule(a: tuple[float, float], b: tuple[float, float]) -> list[Rule]:
@@ -165,8 +210,14 @@ def _segment_rule(a: tuple[float, float], b: tuple[float, float]) -> list[Rule]:
     return []
 
 
-def pdfium_page_to_data(page, number: int, rules: list[Rule], char_gap: float = DEFAULT_CHAR_GAP) -> PageData:
-    """Words and ruling lines of a page, read with pdfium."""
+def pdfium_page_to_data(page, number: int, rules: list[Rule], shades: list[Shade], char_gap: float = DEFAULT_CHAR_GAP,
+                        size_change: float = DEFAULT_SIZE_CHANGE) -> PageData:
+    """Words, ruling lines and shaded areas of a page, read with pdfium.
+
+    A word ends at a space, at a gap wider than ``char_gap`` or a baseline shift as
+    large, and where the type changes size by more than ``size_change`` (a
+    superscript footnote marker, a bullet set in another font).
+    """
     import pypdfium2.raw as pdfium_c
 
     textpage = page.get_textpage()
@@ -177,16 +228,17 @@ def pdfium_page_to_data(page, number: int, rules: list[Rule], char_gap: float = 
         name = ctypes.create_string_buffer(128)
         flags = ctypes.c_int()
         words: list[Word] = []
-        chars: list[tuple[str, float, float, float]] = []  # text, x0, x1, bottom
+        chars: list[tuple[str, float, float, float, float]] = []  # text, x0, x1, bottom, box height
         size = 0.0
-        bold = False
+        bold = italic = False
+        font = ""
 
         def flush() -> None:
             if chars:
-                text = clean_text("".join(c[0] for c in chars))
+                text = clean_text("".join(c[0] for c in chars), font)
                 bottom = chars[0][3]
                 if text.strip():
-                    words.append(Word(text, chars[0][1], chars[-1][2], bottom - size, bottom, size, bold))
+                    words.append(Word(text, chars[0][1], chars[-1][2], bottom - size, bottom, size, bold, italic))
                 chars.clear()
 
         for k in range(textpage.count_chars()):
@@ -196,16 +248,19 @@ def pdfium_page_to_data(page, number: int, rules: list[Rule], char_gap: float = 
                 flush()
                 continue
             pdfium_c.FPDFText_GetLooseCharBox(raw, k, box)
-            x0, x1, bottom = box.left, box.right, height - box.bottom
-            if chars and (x0 > chars[-1][2] + char_gap or abs(bottom - chars[-1][3]) > char_gap or x0 < chars[-1][1] - 1):
+            x0, x1, bottom, tall = box.left, box.right, height - box.bottom, box.top - box.bottom
+            if chars and (x0 > chars[-1][2] + char_gap or abs(bottom - chars[-1][3]) > char_gap or x0 < chars[-1][1] - 1
+                          or abs(tall - chars[-1][4]) > size_change * chars[-1][4]):
                 flush()
             if not chars:
                 size = round(pdfium_c.FPDFText_GetFontSize(raw, k), 1)
                 pdfium_c.FPDFText_GetFontInfo(raw, k, name, 128, flags)
-                bold = is_bold(name.value.decode("latin-1")) or bool(flags.value & 0x40000)
-            chars.append((char, x0, x1, bottom))
+                font = name.value.decode("latin-1")
+                bold = is_bold(font) or bool(flags.value & 0x40000)
+                italic = is_italic(font) or bool(flags.value & 0x40)
+            chars.append((char, x0, x1, bottom, tall))
         flush()
         has_images = any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4))
-        return PageData(number, width, height, words, rules=rules, has_images=has_images)
+        return PageData(number, width, height, words, rules=rules, shades=shades, has_images=has_images)
     finally:
         textpage.close()

@@ -3,9 +3,18 @@
 A chain of small pure functions over a page's rules and words::
 
     rules --horizontal_rules--> joined horizontal rules
-          --rule_stacks--> stacks of rules of one extent (table candidates)
-          --stack_to_table--> Table (columns from vertical rules or from the gaps
-                              that run down through every row)
+          --rule_stacks--> stacks of rules of one extent
+          --stack_to_tables--> the bands between rules, grouped into tables where
+                               their columns line up: from vertical rules (a grid),
+                               else from the gaps that run down through every band
+          --split_band--> rows of a band ruled only above and below, cut where the
+                          first column starts a new cell
+          --Table--> cells as lines of words
+
+Tables ruled only by horizontal lines may sit inside one column of a two-column
+page; a stack of rules then belongs to that column alone, and text between two
+tables of the same width (whose words cross the tables' column gaps) ends one
+table and starts the next.
 """
 
 from __future__ import annotations
@@ -19,27 +28,21 @@ from .defaults import (
     DEFAULT_RULE_SNAP,
     DEFAULT_SEGMENT_JOIN,
 )
-from .layout import words_to_lines
-from .model import PageData, Rule, Table, Word
-from .text import lines_to_text
+from .model import PageData, Rule, Table, Word, words_to_lines
+from .text import is_glyph
+
+Interval = tuple[float, float]
 
 
 def find_tables(page: PageData) -> list[Table]:
-    """Ruled tables of a page (a full grid, or rules between rows only), top to bottom.
-
-    A table is a stack of at least three horizontal rules of the same extent; its
-    columns come from vertical rules where there are any, else from the gaps that
-    run down through the words of every row.
-    """
+    """Ruled tables of a page (a full grid, or rules between rows only), top to bottom."""
     horizontal = horizontal_rules(page.rules)
     vertical = [(r.x0, r.top, r.bottom) for r in page.rules if r.orientation == "v" and r.bottom - r.top > 4]
     tables = []
     for x0, x1, ys in rule_stacks(horizontal):
         ys = _drop_running_rules(ys, x0, x1, page.words, page.height)
         for run in _chains(ys, DEFAULT_MAX_ROW_HEIGHT):
-            table = stack_to_table(run, x0, x1, vertical, page.words)
-            if table is not None:
-                tables.append(table)
+            tables += stack_to_tables(run, x0, x1, vertical, page.words)
     return sorted(tables, key=lambda t: t.bbox[1])
 
 
@@ -74,32 +77,129 @@ def rule_stacks(horizontal: list[tuple[float, float, float]], snap: float = DEFA
     return stacks
 
 
-def stack_to_table(run: list[float], x0: float, x1: float, vertical: list[tuple[float, float, float]],
-                   words: list[Word]) -> Table | None:
-    """The table a stack of rules bounds, or None when it bounds no table."""
-    top, bottom = run[0], run[-1]
-    verticals = [v[0] for v in vertical if x0 + 3 < v[0] < x1 - 3 and v[1] < bottom and v[2] > top]
-    # Three rules make a table; two make one when ruled columns stand between them
-    # (the last row of a grid table, carried over to a new page).
-    if len(run) < 2 or (len(run) == 2 and not verticals):
-        return None
-    inner = [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and top < (w.top + w.bottom) / 2 < bottom]
-    if not inner:
-        return None
-    separators = _dedupe(sorted(verticals), DEFAULT_RULE_MERGE) if verticals else column_gaps(inner, x0, x1)
-    cols = [x0] + separators + [x1]
+def stack_to_tables(run: list[float], x0: float, x1: float, vertical: list[tuple[float, float, float]],
+                    words: list[Word], min_gap: float = DEFAULT_COLUMN_GAP) -> list[Table]:
+    """The tables a stack of rules bounds: runs of bands whose columns line up.
+
+    Each band between two rules has its columns: the vertical rules that cross it,
+    else the gaps no word in it crosses. Consecutive bands with columns in common
+    make a table (at least two bands, or one between ruled columns: the last row of
+    a grid table, carried over to a new page); a band of running text, whose words
+    cross every gap, ends it.
+    """
+    inner = [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and run[0] < (w.top + w.bottom) / 2 < run[-1]]
+    tables: list[Table] = []
+    group: list[tuple[float, float, list[Word], bool]] = []
+    common: list[Interval] = []
+
+    def close() -> None:
+        if group and (len(group) >= 2 or group[0][3]):
+            tables.append(bands_to_table(group, x0, x1, [(a + b) / 2 for a, b in common]))
+
+    for top, bottom in zip(run, run[1:]):
+        band_words = [w for w in inner if top < (w.top + w.bottom) / 2 < bottom]
+        if not band_words:
+            continue
+        ruled = _dedupe(sorted(v[0] for v in vertical if x0 + 3 < v[0] < x1 - 3 and v[1] < bottom - 1 and v[2] > top + 1),
+                        DEFAULT_RULE_MERGE)
+        gaps = [(v - 1.0, v + 1.0) for v in ruled] if ruled else free_intervals(band_words, min_gap)
+        shared = _intersect(common, gaps, 1.0 if ruled else min_gap) if group and group[-1][3] == bool(ruled) else []
+        if shared and (len(group) == 1 or len(shared) == len(common)):  # a body row keeps every column
+            group.append((top, bottom, band_words, bool(ruled)))
+            common = shared
+            continue
+        close()
+        group, common = ([(top, bottom, band_words, bool(ruled))], gaps) if gaps else ([], [])
+    close()
+    return tables
+
+
+def bands_to_table(bands: list[tuple[float, float, list[Word], bool]], x0: float, x1: float,
+                   separators: list[float]) -> Table:
+    """A table from its bands and the x of its column separators: cells as lines, row by row."""
+    edges = _drop_glyph_columns([w for band in bands for w in band[2]], [x0] + separators + [x1])
     rows = []
-    for r_top, r_bottom in zip(run, run[1:]):
-        row = []
-        for c_left, c_right in zip(cols, cols[1:]):
-            cell = [
-                w for w in inner
-                if c_left <= (w.x0 + w.x1) / 2 < c_right and r_top < (w.top + w.bottom) / 2 < r_bottom
-            ]
-            row.append(lines_to_text(words_to_lines(cell)))
-        rows.append(row)
-    rows = [row for row in rows if any(row)]
-    return Table((x0, top, x1, bottom), rows) if rows else None
+    for _, _, band_words, ruled in bands:
+        for row_words in split_band(band_words, edges, ruled):
+            rows.append([words_to_lines([w for w in row_words if left <= (w.x0 + w.x1) / 2 < right])
+                         for left, right in zip(edges, edges[1:])])
+    return Table((x0, bands[0][0], x1, bands[-1][1]), rows)
+
+
+def free_intervals(words: list[Word], min_gap: float = DEFAULT_COLUMN_GAP) -> list[Interval]:
+    """The x-intervals at least ``min_gap`` wide, between the words' extremes, that no word crosses."""
+    covered = sorted((w.x0, w.x1) for w in words)
+    gaps, reach = [], None
+    for a, b in covered:
+        if reach is not None and a - reach >= min_gap:
+            gaps.append((reach, a))
+        reach = b if reach is None else max(reach, b)
+    return gaps
+
+
+def _intersect(a: list[Interval], b: list[Interval], min_width: float) -> list[Interval]:
+    out = []
+    for a0, a1 in a:
+        for b0, b1 in b:
+            lo, hi = max(a0, b0), min(a1, b1)
+            if hi - lo >= min_width:
+                out.append((lo, hi))
+    return out
+
+
+def _drop_glyph_columns(words: list[Word], edges: list[float]) -> list[float]:
+    """Merge a 'column' that holds only bullet glyphs into the column to its right.
+
+    Bullets stand apart from their text by a gap that can run down a whole table
+    fragment (one without its header row); that gap is not a column.
+    """
+    kept = [edges[0]]
+    for left, right, following in zip(edges, edges[1:], edges[2:] + [None]):
+        inside = [w for w in words if left <= (w.x0 + w.x1) / 2 < right]
+        if following is not None and inside and all(is_glyph(w.text) for w in inside):
+            continue
+        kept.append(right)
+    return kept
+
+
+def split_band(words: list[Word], edges: list[float], ruled: bool) -> list[list[Word]]:
+    """The rows of one band between two rules.
+
+    A band of a grid, or one whose first column holds a single cell, is one row.
+    A table ruled only at its top, under its header and at its foot has all its
+    body rows in one band: a new row starts where the first column starts a new
+    cell (text after a gap taller than a line's spacing), and the cut between two
+    rows goes through the widest empty strip above that cell.
+    """
+    if ruled or len(edges) < 3:
+        return [words]
+    first = sorted((ln for ln in words_to_lines([w for w in words if (w.x0 + w.x1) / 2 < edges[1]])),
+                   key=lambda ln: ln.top)
+    starts = [b for a, b in zip(first, first[1:]) if b.top - a.bottom > 0.8 * max(a.size, b.size)]
+    if not starts:
+        return [words]
+    cuts = []
+    previous = first[0].bottom
+    for start in starts:
+        above = max((ln.bottom for ln in first if ln.bottom <= start.top), default=previous)
+        cuts.append(_widest_gap(words, above, start.top + 0.5 * start.size))
+        previous = start.bottom
+    rows: list[list[Word]] = [[] for _ in range(len(cuts) + 1)]
+    for w in words:
+        middle = (w.top + w.bottom) / 2
+        rows[sum(1 for c in cuts if middle > c)].append(w)
+    return [row for row in rows if row]
+
+
+def _widest_gap(words: list[Word], low: float, high: float) -> float:
+    """The middle of the widest strip between ``low`` and ``high`` that no word covers."""
+    spans = sorted((w.top, w.bottom) for w in words if w.bottom > low and w.top < high)
+    best, best_width, reach = (low + high) / 2, -1.0, low
+    for top, bottom in spans + [(high, high)]:
+        if top - reach > best_width:
+            best, best_width = (reach + top) / 2, top - reach
+        reach = max(reach, bottom)
+    return best
 
 
 def _drop_running_rules(ys: list[float], x0: float, x1: float, words: list[Word], page_height: float,
@@ -139,14 +239,3 @@ def _chains(ys: list[float], max_gap: float) -> list[list[float]]:
         else:
             runs.append([y])
     return runs
-
-
-def column_gaps(words: list[Word], x0: float, x1: float, min_gap: float = DEFAULT_COLUMN_GAP) -> list[float]:
-    """The x of every gap at least ``min_gap`` wide that no word crosses, between x0 and x1."""
-    covered = sorted((w.x0, w.x1) for w in words)
-    gaps, reach = [], x0
-    for a, b in covered:
-        if a - reach >= min_gap and reach > x0:
-            gaps.append((reach + a) / 2)
-        reach = max(reach, b)
-    return gaps

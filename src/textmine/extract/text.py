@@ -15,30 +15,66 @@ ENUMERATOR = re.compile(r"^(\(?[0-9]{1,2}[.)]|\(?[a-z][.)]|\(?(?:i|ii|iii|iv|v|v
 NUMBERED_PARA = re.compile(r"^[0-9]{1,2}(\.[0-9]{1,2}){1,3}\.?$")
 KEEP_HYPHEN_PREFIXES = {
     "multi", "self", "well", "cross", "non", "follow", "long", "short", "high", "low",
-    "co", "part", "full", "front", "child", "family", "young", "decision", "evidence",
+    "co", "part", "full", "child", "family", "young", "decision", "evidence",
     "peer", "case", "sign", "step", "one", "two", "three", "four", "five", "six", "twelve",
     "looked", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "middle", "hands",
 }
 
 
-def clean_text(text: str) -> str:
-    """The text of a word as a reader gives it, with glyph oddities undone."""
+SPACES = "\u00a0\u2002\u2003\u2007\u2009\u202f"  # no-break, en, em, figure, thin and narrow no-break spaces
+DINGBAT_FONTS = ("dingbat", "wingding", "webding")
+
+
+def clean_text(text: str, fontname: str = "") -> str:
+    """The text of a word as a reader gives it, with glyph oddities undone.
+
+    Ligatures (fi, fl, ffi) and other compatibility characters are spelled out,
+    spaces of every width become plain spaces, a soft hyphen is dropped inside a
+    word and made a plain hyphen at its end (where it broke the word over a line),
+    and a lone character set in a dingbat font (whatever letter it is coded as) or
+    an unmapped bullet becomes a bullet.
+
+    >>> clean_text("\ufb01nal e\ufb00ect")
+    'final effect'
+    >>> clean_text("account\u00adabil\u00ad"), clean_text("n", "ZapfDingbats")
+    ('accountabil-', '\u2022')
+    """
+    if len(text) == 1 and any(tag in fontname.lower() for tag in DINGBAT_FONTS):
+        return "\u2022"
     text = text.replace("(cid:127)", "\u2022")
     text = re.sub(r"\(cid:\d+\)", "", text)
-    text = unicodedata.normalize("NFKC", text) if any(ord(c) > 0xFB00 for c in text) else text
-    return text.replace("\u00ad", "")
+    if any(ord(c) >= 0xFB00 for c in text):
+        text = unicodedata.normalize("NFKC", text)
+    if text.endswith("\u00ad"):
+        text = text[:-1] + "-"
+    text = text.replace("\u00ad", "")
+    return text.translate({ord(c): " " for c in SPACES}) if any(c in SPACES for c in text) else text
 
 
-def bullet_start(ln: Line) -> tuple[bool, str]:
-    """Whether a line starts a list item, and its text without the glyph."""
+def is_glyph(text: str) -> bool:
+    """Whether a word is only a bullet glyph.
+
+    >>> is_glyph("\u2022"), is_glyph("\uf0b7"), is_glyph("Agree")
+    (True, True, False)
+    """
+    return text in BULLET_GLYPHS or (len(text) == 1 and 0xE000 <= ord(text) <= 0xF8FF)
+
+
+def bullet_start(ln: Line, enumerators: bool = True) -> tuple[bool, str]:
+    """Whether a line starts a list item, and its text without the glyph.
+
+    A glyph of any font starts an item (the glyph dropped); so does an enumerator
+    ("1.", "(b)", "iv)") followed by text, kept in the text, unless ``enumerators``
+    is False.
+    """
     first = ln.words[0].text
     rest = " ".join(w.text for w in ln.words[1:])
     glyph = first[:1]
-    if first in BULLET_GLYPHS or (len(first) == 1 and 0xE000 <= ord(first) <= 0xF8FF):
+    if is_glyph(first):
         return True, rest
     if glyph in BULLET_GLYPHS - {"-", "*", "\u2013", "\u2014"} and len(first) > 1:
         return True, " ".join([first[1:]] + [w.text for w in ln.words[1:]]).strip()
-    if ENUMERATOR.match(first) and len(ln.words) > 1:
+    if enumerators and ENUMERATOR.match(first) and len(ln.words) > 1:
         return True, ln.text
     return False, ln.text
 
