@@ -273,7 +273,7 @@ def table_blocks(region: Region, page: int, state: _TableState, blocks: list[Blo
     if not continuing:
         state.index, state.header, state.header_bold, state.columns, state.rows = state.index + 1, texts[0], bold[0], columns, 0
     elif rows and texts[0][0] is None and any(texts[0][1:]) and state.rows:
-        _join_split_row(rows[0], blocks, state, page, vocab, out)
+        _join_split_row(rows[0], blocks, state, page, vocab)
         rows, texts = rows[1:], texts[1:]
     for row, row_texts in zip(rows, texts):
         number = state.rows
@@ -291,18 +291,26 @@ def _cell_block(page: int, text: str, state: _TableState, row: int, col: int, ro
 
 
 def _join_split_row(row: list[list[tuple[str, bool]]], blocks: list[Block], state: _TableState, page: int,
-                    vocab: Counter, out: list[Block]) -> None:
-    """Join the cells of a row continued after a break to the row it started in."""
+                    vocab: Counter) -> None:
+    """Join the cells of a row continued after a break to the row it started in.
+
+    A cell's text that runs on (it does not start a new bullet) is joined to the
+    cell's last piece; the cell's new bullets are placed after its earlier ones, so
+    the row still reads cell by cell.
+    """
     last = state.rows - 1
-    previous = [b for b in blocks if b.kind == "table_cell" and b.table == state.index and b.row == last]
-    row_header = "; ".join(b.text for b in previous if b.col == 0) or None
+    mine = [i for i, b in enumerate(blocks) if b.kind == "table_cell" and b.table == state.index and b.row == last]
+    row_header = "; ".join(blocks[i].text for i in mine if blocks[i].col == 0) or None
     for c, items in enumerate(row):
-        cell = [b for b in previous if b.col == c]
         for k, (text, bullet) in enumerate(items):
+            cell = [i for i in mine if blocks[i].col == c]
             if k == 0 and cell and not bullet:
-                cell[-1].text = join_hyphenated(cell[-1].text, text, vocab)
-            else:
-                out.append(_cell_block(page, text, state, last, c, row_header))
+                blocks[cell[-1]].text = join_hyphenated(blocks[cell[-1]].text, text, vocab)
+                continue
+            before = [i for i in mine if blocks[i].col <= c]
+            at = before[-1] + 1 if before else (mine[0] if mine else len(blocks))
+            blocks.insert(at, _cell_block(page, text, state, last, c, row_header))
+            mine = sorted([i + (i >= at) for i in mine] + [at])
 
 
 # --------------------------------------------------------------------------- the document

@@ -133,6 +133,8 @@ def plumber_page_to_data(page) -> PageData:
         if w.get("upright", True)
     ]
     words = [w for w in words if w.text.strip()]
+    discs = [(c["x0"], c["top"], c["x1"], c["bottom"]) for c in page.curves if c.get("fill")]
+    words += drawn_bullets(discs, words)
     edges = [line_to_edge(line) for line in page.lines] + page.curve_edges
     shades = []
     for rect in page.rects:
@@ -146,22 +148,43 @@ def plumber_page_to_data(page) -> PageData:
                     has_images=bool(page.images))
 
 
+def drawn_bullets(shapes: list[tuple[float, float, float, float]], words: list[Word], largest: float = 8.0) -> list[Word]:
+    """Bullets drawn as small filled discs (as browsers draw list markers), as bullet words.
+
+    A filled curved shape (x0, top, x1, bottom) counts when it is small and round
+    and a word starts just to its right on the same line; the bullet takes that
+    word's line (top, bottom and size), so it groups with it.
+    """
+    bullets = []
+    for x0, top, x1, bottom in shapes:
+        if not 1.5 <= x1 - x0 <= largest or abs((x1 - x0) - (bottom - top)) > 1.0:
+            continue
+        middle = (top + bottom) / 2
+        after = [w for w in words if w.top <= middle <= w.bottom and 0 < w.x0 - x1 < 3 * w.size]
+        if after:
+            w = min(after, key=lambda w: w.x0)
+            bullets.append(Word("\u2022", x0, x1, w.top, w.bottom, w.size, False))
+    return bullets
+
+
 # --------------------------------------------------------------------------- pdfium
 
 
-def pdfium_drawings(page) -> tuple[list[Rule], list[Shade]] | None:
-    """Ruling lines and shaded areas of a pdfium page, as pdfplumber's reader finds them.
+def pdfium_drawings(page) -> tuple[list[Rule], list[Shade], list[tuple[float, float, float, float]]] | None:
+    """Ruling lines, shaded areas and filled curved shapes of a pdfium page, as pdfplumber's reader finds them.
 
     Every straight segment of a stroked path, or of a filled one too thin to be an
     area, becomes a rule; a filled rectangle in a colour other than white becomes a
-    shaded area. Returns None when a path in the page body has curves, which
-    pdfplumber should then analyse.
+    shaded area; a small filled curved shape may be a drawn bullet. Returns None
+    when a larger path in the page body has curves, which pdfplumber should then
+    analyse.
     """
     import pypdfium2.raw as pdfium_c
 
     height = page.get_height()
     rules: list[Rule] = []
     shades: list[Shade] = []
+    discs: list[tuple[float, float, float, float]] = []
     x, y = ctypes.c_float(), ctypes.c_float()
     fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
     r, g, b, a = (ctypes.c_uint() for _ in range(4))
@@ -176,11 +199,13 @@ def pdfium_drawings(page) -> tuple[list[Rule], list[Shade]] | None:
             py = height - (m.b * x.value + m.d * y.value + m.f)
             points.append((kind, px, py, bool(pdfium_c.FPDFPathSegment_GetClose(seg))))
         left, bottom, right, top = obj.get_bounds()
+        pdfium_c.FPDFPath_GetDrawMode(obj.raw, fill_mode, stroke)
         if any(kind == pdfium_c.FPDF_SEGMENT_BEZIERTO for kind, *_ in points):
             if right - left > 30 and height * 0.06 < height - top and height - bottom < height * 0.94:
                 return None
+            if fill_mode.value:
+                discs.append((left, height - top, right, height - bottom))
             continue
-        pdfium_c.FPDFPath_GetDrawMode(obj.raw, fill_mode, stroke)
         if fill_mode.value and not stroke.value and not is_thin(right - left, top - bottom):
             pdfium_c.FPDFPageObj_GetFillColor(obj.raw, r, g, b, a)
             if a.value and not is_white((r.value / 255, g.value / 255, b.value / 255)):
@@ -198,7 +223,7 @@ def pdfium_drawings(page) -> tuple[list[Rule], list[Shade]] | None:
             if close and start is not None:
                 rules += _segment_rule(prev, start)
                 prev = start
-    return rules, shades
+    return rules, shades, discs
 
 
 def _segment_rule(a: tuple[float, float], b: tuple[float, float]) -> list[Rule]:
@@ -210,7 +235,8 @@ def _segment_rule(a: tuple[float, float], b: tuple[float, float]) -> list[Rule]:
     return []
 
 
-def pdfium_page_to_data(page, number: int, rules: list[Rule], shades: list[Shade], char_gap: float = DEFAULT_CHAR_GAP,
+def pdfium_page_to_data(page, number: int, rules: list[Rule], shades: list[Shade],
+                        discs: list[tuple[float, float, float, float]], char_gap: float = DEFAULT_CHAR_GAP,
                         size_change: float = DEFAULT_SIZE_CHANGE) -> PageData:
     """Words, ruling lines and shaded areas of a page, read with pdfium.
 
@@ -260,6 +286,7 @@ def pdfium_page_to_data(page, number: int, rules: list[Rule], shades: list[Shade
                 italic = is_italic(font) or bool(flags.value & 0x40)
             chars.append((char, x0, x1, bottom, tall))
         flush()
+        words += drawn_bullets(discs, words)
         has_images = any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4))
         return PageData(number, width, height, words, rules=rules, shades=shades, has_images=has_images)
     finally:

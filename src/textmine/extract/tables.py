@@ -210,15 +210,16 @@ def _drop_running_rules(ys: list[float], x0: float, x1: float, words: list[Word]
     with text right above it and none right below it (a table's top rule has its first
     row right below). Likewise only the lowest rule can sit over a footer.
     """
-    def hugged(y: float, above: bool) -> bool:
+    def hugged(y: float, above: bool, reach: float = 8.0) -> bool:
         return any(
-            w.x1 > x0 and w.x0 < x1 and (y - 8 <= w.bottom <= y + 1 if above else y - 1 <= w.top <= y + 8)
+            w.x1 > x0 and w.x0 < x1 and (y - reach <= w.bottom <= y + 1 if above else y - 1 <= w.top <= y + reach)
             for w in words
         )
 
     if ys and ys[0] < page_height * band and hugged(ys[0], above=True) and not hugged(ys[0], above=False):
         ys = ys[1:]
-    if ys and ys[-1] > page_height * (1 - band) and hugged(ys[-1], above=False) and not hugged(ys[-1], above=True):
+    # A table's last row may sit well clear of its bottom rule (its text centred in a tall row).
+    if ys and ys[-1] > page_height * (1 - band) and hugged(ys[-1], above=False) and not hugged(ys[-1], True, 24.0):
         ys = ys[:-1]
     return ys
 
