@@ -381,15 +381,22 @@ def _table(rows: list[list[str]], styles: dict, width: float, markup: _Markup):
         commands.append(("GRID", (0, 0), (-1, -1), 0.6, colors.black))
         if styles["research"]:
             commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde7f0")))
-    else:
+    elif styles["shade_header"]:
         commands += [
             ("LINEABOVE", (0, 0), (-1, 0), 1.0, colors.black),
             ("LINEBELOW", (0, 0), (-1, -1), 0.5, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
         ]
-        if styles["shade_header"]:
-            commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")))
-        else:
-            commands += [("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black), ("LEFTPADDING", (0, 0), (0, -1), 0)]
+    else:
+        # Rules only: above and below the header row and under the table; between body rows
+        # too when cells hold bullets, which need the rows set apart.
+        bullets = any(cell.startswith("* ") for row in rows for cell in row)
+        commands += [
+            ("LINEABOVE", (0, 0), (-1, 0), 1.0, colors.black),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+            ("LINEBELOW", (0, 1) if bullets else (0, -1), (-1, -1), 0.5 if bullets else 1.0, colors.grey if bullets else colors.black),
+            ("LEFTPADDING", (0, 0), (0, -1), 0),
+        ]
     return Table(data, colWidths=col_widths, repeatRows=1, style=TableStyle(commands))
 
 

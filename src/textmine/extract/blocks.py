@@ -123,6 +123,9 @@ def region_to_blocks(region: Region, page: int, style: _Style, vocab: Counter) -
     body = [ln for ln in lines if abs(ln.size - style.body_size) < 0.5] or lines
     left, right = min(ln.x0 for ln in body), max(ln.x1 for ln in body)
     width = right - left
+    # A line of justified text runs to the margin; the last line of a paragraph seldom does.
+    justified = sum(1 for ln in body if ln.x1 >= right - 1.5) >= 0.5 * len(body)
+    full = 1.5 if justified else max(0.06 * width, style.body_size)
     blocks: list[tuple[str, list[Line], int | None]] = []  # kind, lines, heading level
     bullet_indent: float | None = None
     for i, ln in enumerate(lines):
@@ -177,7 +180,7 @@ def region_to_blocks(region: Region, page: int, style: _Style, vocab: Counter) -
             text = lines_to_text(blines, vocab)
         if text:
             block = Block(page, kind, text, level=level, boxed=region.boxed or (kind == "paragraph" and _is_display(blines, style)))
-            block.ends_full = blines[-1].x1 >= right - max(0.06 * width, style.body_size)
+            block.ends_full = blines[-1].x1 >= right - full
             block.starts_indented = blines[0].x0 > left + style.body_size * 0.8
             out.append(block)
     return out
@@ -190,14 +193,18 @@ def _text_line(text: str) -> Line:
 def _continues(prev: Block, nxt: Block, full_line: bool = True) -> bool:
     """Whether ``nxt`` (first block after a page or column break, or after a box) continues ``prev``.
 
-    It does when ``prev`` stops mid-sentence, when ``nxt`` starts in lower case, or
-    (with ``full_line``, across a break) when ``prev`` fills its last line to the
-    margin and ``nxt`` starts without an indent (a sentence that happened to end at
-    the foot of the page).
+    It does when ``nxt`` starts in lower case, when ``prev`` stops mid-sentence
+    (a bullet only if ``nxt`` starts at its hanging indent), or (with ``full_line``,
+    across a break) when ``prev`` fills its last line to the margin and ``nxt`` starts
+    without an indent (a sentence that happened to end at the foot of the page).
     """
     if prev.kind not in ("paragraph", "bullet") or nxt.kind != "paragraph" or nxt.boxed:
         return False
-    if not TERMINAL.search(prev.text) or nxt.text[:1].islower():
+    if nxt.text[:1].islower():
+        return True
+    if prev.kind == "bullet" and not nxt.starts_indented:
+        return False  # a bullet runs on at its hanging indent; an item of a list without stops ends there
+    if not TERMINAL.search(prev.text):
         return True
     return full_line and prev.ends_full and not nxt.starts_indented
 

@@ -20,7 +20,7 @@ DEFAULT_RULE_MIN_LENGTH = 40.0  # shorter horizontal rules are not table rules
 DEFAULT_RULE_SNAP = 4.0  # rules whose ends agree within this belong to one table
 DEFAULT_RULE_MERGE = 2.0  # rules closer together than this are one rule
 DEFAULT_SEGMENT_JOIN = 2.0  # a rule that starts within this of another's end continues it
-DEFAULT_MAX_ROW_HEIGHT = 200.0  # rules further apart than this do not bound one row
+DEFAULT_MAX_BAND = 0.85  # share of the page height: rules further apart do not bound one band of a table
 DEFAULT_COLUMN_GAP = 4.0  # a gap at least this wide down through every row separates two table columns
 
 # Boxes and footnotes

@@ -276,7 +276,8 @@ def pdfium_page_to_data(page, number: int, rules: list[Rule], shades: list[Shade
             pdfium_c.FPDFText_GetLooseCharBox(raw, k, box)
             x0, x1, bottom, tall = box.left, box.right, height - box.bottom, box.top - box.bottom
             if chars and (x0 > chars[-1][2] + char_gap or abs(bottom - chars[-1][3]) > char_gap or x0 < chars[-1][1] - 1
-                          or abs(tall - chars[-1][4]) > size_change * chars[-1][4]):
+                          or (abs(tall - chars[-1][4]) > size_change * chars[-1][4]  # the box changes: check the type
+                              and abs(pdfium_c.FPDFText_GetFontSize(raw, k) - size) > size_change * size)):
                 flush()
             if not chars:
                 size = round(pdfium_c.FPDFText_GetFontSize(raw, k), 1)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from .defaults import (
     DEFAULT_COLUMN_GAP,
     DEFAULT_MARGIN_BAND,
-    DEFAULT_MAX_ROW_HEIGHT,
+    DEFAULT_MAX_BAND,
     DEFAULT_RULE_MERGE,
     DEFAULT_RULE_MIN_LENGTH,
     DEFAULT_RULE_SNAP,
@@ -41,8 +41,8 @@ def find_tables(page: PageData) -> list[Table]:
     tables = []
     for x0, x1, ys in rule_stacks(horizontal):
         ys = _drop_running_rules(ys, x0, x1, page.words, page.height)
-        for run in _chains(ys, DEFAULT_MAX_ROW_HEIGHT):
-            tables += stack_to_tables(run, x0, x1, vertical, page.words)
+        for run in _chains(ys, DEFAULT_MAX_BAND * page.height):
+            tables += stack_to_tables(run, x0, x1, vertical, page.words, page.height * (1 - DEFAULT_MARGIN_BAND))
     return sorted(tables, key=lambda t: t.bbox[1])
 
 
@@ -78,14 +78,17 @@ def rule_stacks(horizontal: list[tuple[float, float, float]], snap: float = DEFA
 
 
 def stack_to_tables(run: list[float], x0: float, x1: float, vertical: list[tuple[float, float, float]],
-                    words: list[Word], min_gap: float = DEFAULT_COLUMN_GAP) -> list[Table]:
+                    words: list[Word], foot: float, min_gap: float = DEFAULT_COLUMN_GAP) -> list[Table]:
     """The tables a stack of rules bounds: runs of bands whose columns line up.
 
     Each band between two rules has its columns: the vertical rules that cross it,
     else the gaps no word in it crosses. Consecutive bands with columns in common
     make a table (at least two bands, or one between ruled columns: the last row of
     a grid table, carried over to a new page); a band of running text, whose words
-    cross every gap, ends it.
+    cross every gap, ends it. A table ruled only at its head runs on below its last
+    rule when every word below it, down to ``foot`` (the top of the page's footer
+    band), keeps to its columns: it is continued in the next column or page, and
+    its bottom rule is drawn only where it ends.
     """
     inner = [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and run[0] < (w.top + w.bottom) / 2 < run[-1]]
     tables: list[Table] = []
@@ -110,6 +113,12 @@ def stack_to_tables(run: list[float], x0: float, x1: float, vertical: list[tuple
             continue
         close()
         group, common = ([(top, bottom, band_words, bool(ruled))], gaps) if gaps else ([], [])
+    if group and not group[-1][3] and group[-1][1] == run[-1]:
+        tail = [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and w.top > run[-1] and w.bottom < foot]
+        shared = _intersect(common, free_intervals(tail, min_gap), min_gap) if tail else []
+        if shared and len(shared) == len(common):
+            group.append((run[-1], max(w.bottom for w in tail) + 1, tail, False))
+            common = shared
     close()
     return tables
 
