@@ -32,6 +32,7 @@ class PageLayout:
     tables: list[Table]
     boxes: list[Box] = field(default_factory=list)
     footnotes: list[Line] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)  # the body's lines, once footnotes are set aside
 
 
 def drop_footnote_markers(words: list[Word], marker_size: float = DEFAULT_MARKER_SIZE) -> list[Word]:
@@ -114,20 +115,25 @@ def _runs_on(line: Line, page: PageLayout, kept_small: list[Line], band: float) 
 
 
 def split_footnotes(page: PageLayout, body_size: float) -> PageLayout:
-    """Set aside the footnotes at the foot of a page: its lowest lines, set smaller than the body,
-    the first of them starting with a note's number or mark."""
-    lines = sorted(words_to_lines(page.words), key=lambda ln: ln.bottom)
+    """Set aside the footnotes at the foot of a page, and group the rest of its body into lines.
+
+    Footnotes are the page's lowest lines, set smaller than the body, the first of
+    them starting with a note's number or mark.
+    """
+    lines = words_to_lines(page.words)
+    by_foot = sorted(lines, key=lambda ln: ln.bottom)
     notes: list[Line] = []
-    for ln in reversed(lines):
+    for ln in reversed(by_foot):
         if ln.size >= body_size - 0.5:
             break
         notes.insert(0, ln)
     while notes and not MARKER.match(notes[0].words[0].text.rstrip(".")):
         notes.pop(0)  # small text above the notes (a caption) stays in the body
     if not notes:
-        return page
+        return replace(page, lines=lines)
     taken = {id(w) for ln in notes for w in ln.words}
-    return replace(page, words=[w for w in page.words if id(w) not in taken], footnotes=notes)
+    return replace(page, words=[w for w in page.words if id(w) not in taken], footnotes=notes,
+                   lines=[ln for ln in lines if id(ln.words[0]) not in taken])
 
 
 # --------------------------------------------------------------------------- lines and columns
@@ -217,7 +223,7 @@ def page_gutters(pages: list[PageLayout], tolerance: float = 25.0) -> list[float
     it lies within ``tolerance`` of another page's, no word crosses it, and text
     lies on both sides.
     """
-    lines = [words_to_lines(page.words) for page in pages]
+    lines = [page.lines for page in pages]
     found = [find_gutter(ls, page.width, _insert_boxes(page)) for ls, page in zip(lines, pages)]
     known = [g for g in found if g is not None]
     gutters = list(found)
@@ -255,7 +261,7 @@ def page_to_regions(page: PageLayout, gutter: float | None) -> list[Region]:
     column where its top falls among the lines; one that spans both columns ends the
     band above it.
     """
-    lines = words_to_lines(page.words)
+    lines = page.lines
     inserts = [(t.bbox, Region(t.bbox[1], 0, table=t)) for t in page.tables]
     inserts += [(b.bbox, Region(b.bbox[1], 0, words_to_lines(b.words), boxed=True)) for b in page.boxes]
     placed = [(_insert_column(bbox, gutter), bbox, region) for bbox, region in sorted(inserts, key=lambda item: item[0][1])]

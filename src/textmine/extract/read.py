@@ -258,6 +258,7 @@ def pdfium_page_to_data(page, number: int, rules: list[Rule], shades: list[Shade
         size = 0.0
         bold = italic = False
         font = ""
+        faces: dict[tuple[bytes, int], tuple[str, bool, bool]] = {}  # font name and flags: name, bold, italic
 
         def flush() -> None:
             if chars:
@@ -282,9 +283,11 @@ def pdfium_page_to_data(page, number: int, rules: list[Rule], shades: list[Shade
             if not chars:
                 size = round(pdfium_c.FPDFText_GetFontSize(raw, k), 1)
                 pdfium_c.FPDFText_GetFontInfo(raw, k, name, 128, flags)
-                font = name.value.decode("latin-1")
-                bold = is_bold(font) or bool(flags.value & 0x40000)
-                italic = is_italic(font) or bool(flags.value & 0x40)
+                key = (name.value, flags.value)
+                if key not in faces:
+                    face = name.value.decode("latin-1")
+                    faces[key] = (face, is_bold(face) or bool(flags.value & 0x40000), is_italic(face) or bool(flags.value & 0x40))
+                font, bold, italic = faces[key]
             chars.append((char, x0, x1, bottom, tall))
         flush()
         words += drawn_bullets(discs, words)

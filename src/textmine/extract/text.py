@@ -39,8 +39,10 @@ def clean_text(text: str, fontname: str = "") -> str:
     >>> clean_text("account\u00adabil\u00ad"), clean_text("n", "ZapfDingbats")
     ('accountabil-', '\u2022')
     """
-    if len(text) == 1 and any(tag in fontname.lower() for tag in DINGBAT_FONTS):
+    if len(text) == 1 and fontname and any(tag in fontname.lower() for tag in DINGBAT_FONTS):
         return "\u2022"
+    if text.isascii() and "(cid:" not in text:
+        return text
     text = text.replace("(cid:127)", "\u2022")
     text = re.sub(r"\(cid:\d+\)", "", text)
     if any(ord(c) >= 0xFB00 for c in text):
