@@ -526,7 +526,7 @@ def render_pdf(source: Source, path: Path, style: str | None = None) -> Path:
     research = styles["research"]
     margin = 22 * mm
     inner, outer = (25 * mm, 19 * mm) if research else (margin, margin)
-    bottom = 38 * mm if research else margin  # research styles keep room for footnotes
+    bottom = 38 * mm if research or source.footnotes else margin  # room for footnotes above the footer
     gutter = 9 * mm
     body_w = page_w - inner - outer
     body_h = page_h - margin - bottom
@@ -602,7 +602,7 @@ def render_pdf(source: Source, path: Path, style: str | None = None) -> Path:
         ]))
     doc = BaseDocTemplate(str(path), pagesize=A4, title=title, author=council, pageTemplates=templates)
     story: list = [Paragraph(markup(title), styles["title"])]
-    subtitle = " \u00b7 ".join(v for v in (source.meta.get("council"), source.meta.get("date")) if v)
+    subtitle = " \u00b7 ".join(v for v in (source.meta.get("council") or source.meta.get("publisher"), source.meta.get("date")) if v)
     if subtitle:
         story.append(Paragraph(markup(subtitle), styles["subtitle"]))
     if styles["two_columns"]:

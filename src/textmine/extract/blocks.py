@@ -60,6 +60,10 @@ def _text_words(page: PageLayout) -> list[Word]:
     return page.words + [w for box in page.boxes for w in box.words]
 
 
+def _table_words(page: PageLayout) -> list[Word]:
+    return [w for t in page.tables for row in t.rows for cell in row for ln in cell for w in ln.words]
+
+
 def document_style(pages: list[PageLayout]) -> _Style:
     """The body font and the heading levels of a document, from its character sizes.
 
@@ -354,7 +358,7 @@ def pages_to_blocks(pages: list[PageData]) -> list[Block]:
     layouts = [lay_out(page) for page in pages]
     style = document_style(layouts)
     layouts = [split_footnotes(page, style.body_size) for page in remove_running_lines(layouts, style.body_size)]
-    vocab = vocabulary(w for page in layouts for w in _text_words(page))
+    vocab = vocabulary(w for page in layouts for w in _text_words(page) + _table_words(page))
     blocks: list[Block] = []
     tables = _TableState()
     for page, gutter in zip(layouts, page_gutters(layouts)):

@@ -68,50 +68,51 @@ def remove_running_lines(pages: list[PageLayout], body_size: float, band: float 
 
     A line in the top or bottom ``band`` of the page is dropped when its text (digits
     folded) recurs on at least ``share`` of the pages of the same parity, when it is
-    only a page number, or when it is set smaller than the body text. Odd and even
-    pages are counted apart, since printed reports often carry different headers.
+    only a page number, or when it is set smaller than the body text, unless it is
+    part of a footnote (small text at the foot that starts with a note's number, or
+    runs on from such a line). Odd and even pages are counted apart, since printed
+    reports often carry different headers.
     """
-    def margin_lines(page: PageLayout) -> list[Line]:
-        lines = words_to_lines(page.words)
-        return [
-            ln for ln in lines
-            if ln.bottom < page.height * band or ln.top > page.height * (1 - band)
-        ]
-
-    keyed = [(page, [(_norm_key(ln.text), ln) for ln in margin_lines(page)]) for page in pages]
+    paged = [(page, words_to_lines(page.words)) for page in pages]
+    keyed = [
+        (page, lines, [(_norm_key(ln.text), ln) for ln in lines
+                       if ln.bottom < page.height * band or ln.top > page.height * (1 - band)])
+        for page, lines in paged
+    ]
     counts: dict[int, Counter] = {0: Counter(), 1: Counter()}
     totals = Counter(page.number % 2 for page in pages)
-    for page, lines in keyed:
-        counts[page.number % 2].update({k for k, _ in lines})
+    for page, _, margin in keyed:
+        counts[page.number % 2].update({k for k, _ in margin})
     cleaned = []
-    for page, lines in keyed:
+    for page, lines, margin in keyed:
         parity = page.number % 2
         drop = set()
-        kept_small: list[Line] = []  # small lines above the foot band: footnotes that may run into it
-        for key, ln in lines:
+        for key, ln in margin:
             recurring = totals[parity] >= 2 and counts[parity][key] >= max(2, totals[parity] * share)
             small = ln.size < body_size - 0.5
-            if recurring or PAGE_NUMBER.match(key):
+            if recurring or PAGE_NUMBER.match(key) or (small and not _in_footnote(ln, lines, drop, page.height * (1 - band))):
                 drop.update(id(w) for w in ln.words)
-            elif small and not _runs_on(ln, page, kept_small, band):
-                drop.update(id(w) for w in ln.words)
-            elif small:
-                kept_small.append(ln)
         words = [w for w in page.words if id(w) not in drop]
         cleaned.append(replace(page, words=words))
     return cleaned
 
 
-def _runs_on(line: Line, page: PageLayout, kept_small: list[Line], band: float) -> bool:
-    """Whether a small line in the foot band continues a footnote that starts above the band."""
-    if line.top < page.height * (1 - band):
+def _in_footnote(line: Line, lines: list[Line], dropped: set[int], foot: float) -> bool:
+    """Whether a small line at the foot of a page belongs to a footnote.
+
+    It does when it starts with a note's number and some words, or runs on (close
+    below, no larger) from a kept line that does, or from small text above ``foot``.
+    """
+    if line.top < foot:
         return False
-    above = [ln for ln in words_to_lines(page.words) if ln.bottom <= line.top + 0.5]
+    if MARKER.match(line.words[0].text.rstrip(".")) and len(line.words) >= 3:
+        return True
+    above = [ln for ln in lines if ln.bottom <= line.top + 0.5]
     if not above:
         return False
     nearest = max(above, key=lambda ln: ln.bottom)
-    continues = nearest.size < line.size + 0.5 and line.top - nearest.bottom < 0.8 * line.size
-    return continues and (nearest.top < page.height * (1 - band) or any(nearest.top == k.top for k in kept_small))
+    return (nearest.size < line.size + 0.5 and line.top - nearest.bottom < 0.8 * line.size
+            and id(nearest.words[0]) not in dropped and (nearest.top < foot or _in_footnote(nearest, lines, dropped, foot)))
 
 
 def split_footnotes(page: PageLayout, body_size: float) -> PageLayout:

@@ -24,6 +24,8 @@ KEEP_HYPHEN_PREFIXES = {
 SPACES = "\u00a0\u2002\u2003\u2007\u2009\u202f"  # no-break, en, em, figure, thin and narrow no-break spaces
 DINGBAT_FONTS = ("dingbat", "wingding", "webding")
 
+SUFFIXES = {"er", "ers", "est", "ed", "en", "ing", "ings", "s", "es", "ly", "ness", "ment", "ments", "ful", "age"}
+
 
 def clean_text(text: str, fontname: str = "") -> str:
     """The text of a word as a reader gives it, with glyph oddities undone.
@@ -99,7 +101,7 @@ def join_hyphenated(first: str, second: str, vocabulary: Counter | None = None) 
         tail = re.match(r"[A-Za-z]+", second)
         tail_word = tail.group(0) if tail else ""
         joined, hyphened = (head + tail_word).lower(), f"{head}-{tail_word}".lower()
-        keep = head.lower() in KEEP_HYPHEN_PREFIXES
+        keep = head.lower() in KEEP_HYPHEN_PREFIXES and tail_word.lower() not in SUFFIXES
         if vocabulary:
             if vocabulary[hyphened] > vocabulary[joined]:
                 keep = True
