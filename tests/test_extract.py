@@ -293,3 +293,59 @@ def test_cell_items_split_bullets_and_keep_their_run_on_lines():
         ("Councils should:", False), ("Agree a plan with partners. It helps.", True), ("Share it.", True),
         ("Then report.", False),
     ]
+
+
+def _row(top: float, *cells: str) -> list[Word]:
+    """Words of one table row at ``top``: a cell per column, the columns 150 points apart."""
+    words = []
+    for c, text in enumerate(cells):
+        x = 72 + 150 * c
+        for word in text.split():
+            words.append(Word(word, x, x + 5 * len(word), top, top + 10, 10, False))
+            x += 5 * len(word) + 3
+    return words
+
+
+def _rules(*ys: float) -> list:
+    from textmine.extract import Rule
+
+    return [Rule("h", 70, 500, y, y) for y in ys]
+
+
+def _cells(page) -> list[list[str]]:
+    from textmine.extract.tables import find_tables
+    from textmine.extract.text import lines_to_text
+
+    return [[lines_to_text(cell) for cell in row] for table in find_tables(page) for row in table.rows]
+
+
+@pytest.mark.parametrize("case, rules, rows", [
+    ("ruled between rows", _rules(98, 113, 128, 143), [(100, "Factor", "Councils", "The LGA"),
+                                                      (115, "Timing", "Agree dates", "Stay flexible"),
+                                                      (130, "Purpose", "Set questions", "Offer scoping")]),
+    ("header ruled only below", _rules(113, 128, 143), [(100, "Factor", "Councils", "The LGA"),
+                                                       (115, "Timing", "Agree dates", "Stay flexible"),
+                                                       (130, "Purpose", "Set questions", "Offer scoping")]),
+    ("ruled at the head and foot", _rules(98, 113, 160), [(100, "Factor", "Councils", "The LGA"),
+                                                         (116, "Timing", "Agree dates", "Stay flexible"),
+                                                         (140, "Purpose", "Set questions", "Offer scoping")]),
+    ("continued without a foot rule", _rules(98, 113), [(100, "Factor", "Councils", "The LGA"),
+                                                       (116, "Timing", "Agree dates", "Stay flexible"),
+                                                       (140, "Purpose", "Set questions", "Offer scoping")]),
+])
+def test_rule_only_tables_are_found_with_their_rows(case, rules, rows):
+    from textmine.extract import PageData
+
+    words = [w for top, *cells in rows for w in _row(top, *cells)]
+    page = PageData(1, 595, 842, words, rules=rules)
+    assert _cells(page) == [list(cells) for _, *cells in rows], case
+
+
+def test_running_text_between_two_tables_of_one_width_ends_the_first():
+    from textmine.extract import PageData
+
+    text = [Word(w, 72 + 30 * i, 72 + 30 * i + 27, 160, 170, 10, False) for i, w in enumerate(
+        "This paragraph runs right across the column between the two tables of the page".split())]
+    words = _row(100, "A", "B", "C") + _row(115, "a1", "b1", "c1") + text + _row(200, "D", "E", "F") + _row(215, "d1", "e1", "f1")
+    page = PageData(1, 595, 842, words, rules=_rules(98, 113, 128, 198, 213, 228))
+    assert _cells(page) == [["A", "B", "C"], ["a1", "b1", "c1"], ["D", "E", "F"], ["d1", "e1", "f1"]]

@@ -368,7 +368,9 @@ def _table(rows: list[list[str]], styles: dict, width: float, markup: _Markup):
     rows = [row + [""] * (ncols - len(row)) for row in rows]
     lengths = [max(len(row[c]) for row in rows) for c in range(ncols)]
     weights = [min(max(n, 9), 60) for n in lengths]
-    col_widths = _fit_longest_words(rows, [width * w / sum(weights) for w in weights], styles)
+    col_widths = [width * w / sum(weights) for w in weights]
+    if styles["research"]:
+        col_widths = _fit_longest_words(rows, col_widths, styles)
     data = [[_cell(cell, r, styles, markup) for cell in row] for r, row in enumerate(rows)]
     commands = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -85,7 +85,8 @@ def stack_to_tables(run: list[float], x0: float, x1: float, vertical: list[tuple
     else the gaps no word in it crosses. Consecutive bands with columns in common
     make a table (at least two bands, or one between ruled columns: the last row of
     a grid table, carried over to a new page); a band of running text, whose words
-    cross every gap, ends it. A table ruled only at its head runs on below its last
+    cross every gap, ends it. A header row ruled only below it belongs to the table
+    when its words keep to the table's columns (see ``_row_above``). A table ruled only at its head runs on below its last
     rule when every word below it, down to ``foot`` (the top of the page's footer
     band), keeps to its columns: it is continued in the next column or page, and
     its bottom rule is drawn only where it ends.
@@ -97,6 +98,10 @@ def stack_to_tables(run: list[float], x0: float, x1: float, vertical: list[tuple
 
     def close() -> None:
         if group and (len(group) >= 2 or group[0][3]):
+            if group[0][0] == run[0] and not group[0][3]:
+                head = _row_above(words, x0, x1, run[0], common, min_gap)
+                if head:
+                    group.insert(0, (min(w.top for w in head) - 1, run[0], head, False))
             tables.append(bands_to_table(group, x0, x1, [(a + b) / 2 for a, b in common]))
 
     for top, bottom in zip(run, run[1:]):
@@ -121,6 +126,29 @@ def stack_to_tables(run: list[float], x0: float, x1: float, vertical: list[tuple
             common = shared
     close()
     return tables
+
+
+def _row_above(words: list[Word], x0: float, x1: float, rule: float, common: list[Interval],
+               min_gap: float) -> list[Word]:
+    """The words of a row set right above a table's first rule, with no rule over it (a header
+    row ruled only below), or nothing.
+
+    The lines just above the rule, one close under the next, count when their words
+    keep to the table's columns and fill at least two of them.
+    """
+    above = [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and w.bottom <= rule + 1 and w.bottom > rule - 80]
+    row: list[Word] = []
+    edge = rule
+    for line in sorted(words_to_lines(above), key=lambda ln: -ln.bottom):
+        if edge - line.bottom > (1.2 if not row else 0.8) * line.size:
+            break
+        row += line.words
+        edge = line.top
+    if not row or len(_intersect(common, free_intervals(row, min_gap), min_gap)) != len(common):
+        return []
+    separators = [x0] + [(a + b) / 2 for a, b in common] + [x1]
+    filled = {i for w in row for i, (a, b) in enumerate(zip(separators, separators[1:])) if a <= (w.x0 + w.x1) / 2 < b}
+    return row if len(filled) >= 2 else []
 
 
 def bands_to_table(bands: list[tuple[float, float, list[Word], bool]], x0: float, x1: float,

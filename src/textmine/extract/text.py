@@ -90,6 +90,8 @@ def join_hyphenated(first: str, second: str, vocabulary: Counter | None = None) 
     'the accountability of leaders'
     >>> join_hyphenated("a multi-", "agency group")
     'a multi-agency group'
+    >>> join_hyphenated("Coun", "cil", Counter({"council": 9, "coun": 1, "cil": 1}))
+    'Council'
     """
     if not first:
         return second
@@ -110,6 +112,13 @@ def join_hyphenated(first: str, second: str, vocabulary: Counter | None = None) 
         return first + second if keep else first[:-1] + second
     if first.endswith(("-", "\u2013", "/")) and not first.endswith(" -"):
         return first + second
+    if vocabulary:
+        head = re.search(r"(?:^|\s)([A-Za-z]+)$", first)
+        tail = re.match(r"([a-z]+)\b", second)
+        if head and tail:
+            a, b = head.group(1).lower(), tail.group(1)
+            if vocabulary[a + b] > 2 * max(vocabulary[a], vocabulary[b]):
+                return first + second  # a long word broken without a hyphen in a narrow column
     return f"{first} {second}"
 
 
