@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 COUNCIL_STYLES = ("formal", "plain", "modern")
@@ -328,25 +329,40 @@ class _Markup:
         return [f"{key} {self.footnotes[key]}" for key in MARKER.findall(text) if key in self.footnotes]
 
 
-def _noted_paragraph(text: str, style, markup: _Markup, pending: list[str], **kwargs):
-    """A paragraph that, when drawn, queues its footnotes for the foot of the page."""
+@lru_cache(maxsize=1)
+def _noted_paragraph_class():
+    """A reportlab paragraph that, when drawn, hands its footnotes to the page being drawn.
+
+    Made on first use, since reportlab is imported only when a PDF is made.
+    """
     from reportlab.platypus import Paragraph
 
-    notes = markup.notes(text)
+    class NotedParagraph(Paragraph):
+        notes: list[str] = []
+        sink: list[str] = []  # the notes of the page being drawn
 
-    class Noted(Paragraph):
         def draw(self):
-            pending.extend(getattr(self, "notes", ()))
+            self.sink.extend(self.notes)
             super().draw()
 
         def split(self, width, height):
             parts = super().split(width, height)
-            if parts:
-                parts[0].notes = getattr(self, "notes", ())
+            for i, part in enumerate(parts):  # the notes go with the part drawn first
+                part.notes, part.sink = (self.notes if i == 0 else []), self.sink
             return parts
 
-    paragraph = (Noted if notes else Paragraph)(markup(text), style, **kwargs)
-    paragraph.notes = notes
+    return NotedParagraph
+
+
+def _noted_paragraph(text: str, style, markup: _Markup, pending: list[str], **kwargs):
+    """A paragraph of ``text`` that queues its footnotes (if any) in ``pending`` when it is drawn."""
+    from reportlab.platypus import Paragraph
+
+    notes = markup.notes(text)
+    if not notes:
+        return Paragraph(markup(text), style, **kwargs)
+    paragraph = _noted_paragraph_class()(markup(text), style, **kwargs)
+    paragraph.notes, paragraph.sink = notes, pending
     return paragraph
 
 

@@ -1,16 +1,17 @@
 """Extract PDF text as blocks in reading order.
 
-Each page is read once into words and ruling lines; from those the document is
-turned into blocks: headings, paragraphs, bullet items and table cells, in
-reading order, with running headers, footers and page numbers removed,
-hyphenated line ends joined and paragraphs that run over a page or column break
-joined back together.
+Each page is read once into words, ruling lines and shaded areas; from those the
+document is turned into blocks: headings, paragraphs, bullet items, table cells
+(one per bullet of a cell, with its row and column headers) and footnotes, in
+reading order, boxes and pull quotes marked, with running headers, footers and
+page numbers removed, hyphenated line ends joined and paragraphs and tables that
+run over a page or column break joined back together.
 
 The work is a chain of small functions over plain data, one module per seam::
 
-    pdf --read_pages (read)--> PageData (words, rules)
-        --find_tables (tables)--> tables, and body words outside them
-        --remove_running_lines, page_to_regions (layout)--> regions in reading order
+    pdf --read_pages (read)--> PageData (words, rules, shaded areas)
+        --find_tables (tables), find_boxes (boxes)--> tables, boxes, and the body words outside them
+        --remove_running_lines, split_footnotes, page_to_regions (layout)--> regions in reading order
         --pages_to_blocks (blocks)--> Blocks with heading path
 
 Only ``read`` touches pdfplumber and pdfium; everything after it is pure, so a
@@ -26,12 +27,12 @@ from pathlib import Path
 
 from ..errors import NoTextLayer, UnreadablePDF
 from .blocks import assign_sections, pages_to_blocks
-from .model import Block, Line, PageData, Rule, Table, Word
+from .model import Block, Line, PageData, Rule, Shade, Table, Word
 from .read import ENGINES, read_pages
 from .text import join_hyphenated
 
 __all__ = [
-    "Block", "ENGINES", "Line", "PageData", "Rule", "Table", "Word", "assign_sections", "extract_blocks",
+    "Block", "ENGINES", "Line", "PageData", "Rule", "Shade", "Table", "Word", "assign_sections", "extract_blocks",
     "extractor_version", "join_hyphenated", "page_count", "pages_to_blocks", "read_pages",
 ]
 

@@ -344,13 +344,13 @@ def _run_on_target(blocks: list[Block], region: Region) -> tuple[Block | None, b
     After a box, it is the last block before the box (a box interrupts a paragraph
     without ending it); after a page or column break, the last block of content.
     """
-    content = [b for b in blocks if b.kind != "footnote"]
-    if not content:
+    last = next((b for b in reversed(blocks) if b.kind != "footnote"), None)
+    if last is None:
         return None, False
-    if content[-1].boxed:
-        before = next((b for b in reversed(content) if not b.boxed), None)
+    if last.boxed:
+        before = next((b for b in reversed(blocks) if b.kind != "footnote" and not b.boxed), None)
         return before, region.follows_break
-    return (content[-1], True) if region.follows_break else (None, False)
+    return (last, True) if region.follows_break else (None, False)
 
 
 def pages_to_blocks(pages: list[PageData]) -> list[Block]:
