@@ -275,23 +275,24 @@ def test_ligatures_soft_hyphens_spaces_markers_and_bullets_of_any_font_are_norma
     assert [(b.kind, b.text) for b in extract_blocks(fixtures["glyphs"], engine=engine)] == GLYPHS
 
 
-def _line(*words: tuple[str, float]) -> Line:
-    return Line([Word(text, x, x + 6 * len(text), 0, 10, 10, False) for text, x in words])
+def _line(top: float, *words: tuple[str, float]) -> Line:
+    return Line([Word(text, x, x + 6 * len(text), top, top + 10, 10, False) for text, x in words])
 
 
 def test_cell_items_split_bullets_and_keep_their_run_on_lines():
     from collections import Counter
 
     lines = [
-        _line(("Councils", 0), ("should:", 60)),
-        _line(("\u2022", 0), ("Agree", 12), ("a", 50), ("plan", 60)),
-        _line(("with", 12), ("partners.", 40), ("It", 100), ("helps.", 115)),
-        _line(("\u2022", 0), ("Share", 12), ("it.", 50)),
-        _line(("Then", 0), ("report.", 40)),
+        _line(0, ("Councils", 0), ("should:", 60)),
+        _line(18, ("\u2022", 0), ("Agree", 12), ("a", 50), ("plan", 60)),
+        _line(30, ("with", 12), ("partners.", 40), ("It", 100), ("helps.", 115)),  # at the hanging indent
+        _line(48, ("\u2022", 0), ("Share", 12), ("the", 50), ("plan", 75)),
+        _line(60, ("with", 0), ("staff.", 30)),  # under the glyph, with no space above: still the bullet
+        _line(78, ("Then", 0), ("report.", 40)),  # set back after a space: text of its own
     ]
     assert cell_items(lines, Counter()) == [
-        ("Councils should:", False), ("Agree a plan with partners. It helps.", True), ("Share it.", True),
-        ("Then report.", False),
+        ("Councils should:", False), ("Agree a plan with partners. It helps.", True),
+        ("Share the plan with staff.", True), ("Then report.", False),
     ]
 
 

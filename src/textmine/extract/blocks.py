@@ -219,18 +219,18 @@ def _continues(prev: Block, nxt: Block, full_line: bool = True) -> bool:
 def cell_items(lines: list[Line], vocab: Counter) -> list[tuple[str, bool]]:
     """The passages of one table cell as (text, starts with a bullet): one per bullet.
 
-    A bullet's glyph is dropped; its wrapped lines, and a follow-on sentence set at
-    its text's indent, stay with it. Text before the first bullet, or set back at
-    the cell's left after one, is an item of its own. A cell without bullets is one
-    item.
+    A bullet's glyph is dropped; its wrapped lines (at its text's indent, or under
+    the glyph when the cell sets no hanging indent) and a follow-on sentence stay
+    with it. Text before the first bullet, or set back at the cell's left after a
+    space, is an item of its own. A cell without bullets is one item.
     """
     items: list[tuple[list[Line], bool, float]] = []  # lines, is a bullet, indent of its text
-    for ln in lines:
+    for prev, ln in zip([None] + lines, lines):
         is_bullet, rest = bullet_start(ln, enumerators=False)
         if is_bullet:
             indent = ln.words[1].x0 if len(ln.words) > 1 else ln.x0
             items.append(([_text_line(rest)], True, indent))
-        elif items and (not items[-1][1] or ln.x0 >= items[-1][2] - 2):
+        elif items and (not items[-1][1] or ln.x0 >= items[-1][2] - 2 or ln.top - prev.bottom < 0.5 * ln.size):
             items[-1][0].append(ln)
         else:
             items.append(([ln], False, ln.x0))
