@@ -85,24 +85,28 @@ def stack_to_tables(run: list[float], x0: float, x1: float, vertical: list[tuple
     else the gaps no word in it crosses. Consecutive bands with columns in common
     make a table (at least two bands, or one between ruled columns: the last row of
     a grid table, carried over to a new page); a band of running text, whose words
-    cross every gap, ends it. A header row ruled only below it belongs to the table
-    when its words keep to the table's columns (see ``_row_above``). A table ruled only at its head runs on below its last
-    rule when every word below it, down to ``foot`` (the top of the page's footer
-    band), keeps to its columns: it is continued in the next column or page, and
-    its bottom rule is drawn only where it ends.
+    cross every gap, ends it. A header row ruled only below belongs to the table
+    below its rule when its words keep to the table's columns (``_row_above``). And
+    a table runs on below the stack's last rule when every word below it, down to
+    ``foot`` (the top of the page's footer band), keeps to its columns: it goes on in
+    the next column or page, and its bottom rule is drawn only where it ends.
     """
     inner = [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and run[0] < (w.top + w.bottom) / 2 < run[-1]]
     tables: list[Table] = []
-    group: list[tuple[float, float, list[Word], bool]] = []
+    group: list[tuple[float, float, list[Word], bool]] = []  # top, bottom, words, ruled columns
     common: list[Interval] = []
 
     def close() -> None:
-        if group and (len(group) >= 2 or group[0][3]):
-            if group[0][0] == run[0] and not group[0][3]:
-                head = _row_above(words, x0, x1, run[0], common, min_gap)
-                if head:
-                    group.insert(0, (min(w.top for w in head) - 1, run[0], head, False))
-            tables.append(bands_to_table(group, x0, x1, [(a + b) / 2 for a, b in common]))
+        if not group:
+            return
+        edges = _drop_glyph_columns([w for band in group for w in band[2]], [x0] + [(a + b) / 2 for a, b in common] + [x1])
+        head = [] if group[0][3] else _row_above(words, group[0][0], edges)
+        if group[0][0] == run[-1] and not all(w.bold for w in head):
+            head = []  # below the last rule alone, only a bold header row above it makes the text a table
+        if head:
+            group.insert(0, (min(w.top for w in head) - 1, group[0][0], head, False))
+        if len(group) >= 2 or group[0][3]:
+            tables.append(bands_to_table(group, edges))
 
     for top, bottom in zip(run, run[1:]):
         band_words = [w for w in inner if top < (w.top + w.bottom) / 2 < bottom]
@@ -118,49 +122,48 @@ def stack_to_tables(run: list[float], x0: float, x1: float, vertical: list[tuple
             continue
         close()
         group, common = ([(top, bottom, band_words, bool(ruled))], gaps) if gaps else ([], [])
-    if group and not group[-1][3] and group[-1][1] == run[-1]:
+    if not group or (not group[-1][3] and group[-1][1] == run[-1]):
         tail = [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and w.top > run[-1] and w.bottom < foot]
-        shared = _intersect(common, free_intervals(tail, min_gap), min_gap) if tail else []
-        if shared and len(shared) == len(common):
+        gaps = free_intervals(tail, min_gap) if tail else []
+        shared = _intersect(common, gaps, min_gap) if group else gaps
+        if shared and (not group or len(shared) == len(common)):
             group.append((run[-1], max(w.bottom for w in tail) + 1, tail, False))
             common = shared
     close()
     return tables
 
 
-def _row_above(words: list[Word], x0: float, x1: float, rule: float, common: list[Interval],
-               min_gap: float) -> list[Word]:
+def _row_above(words: list[Word], rule: float, edges: list[float]) -> list[Word]:
     """The words of a row set right above a table's first rule, with no rule over it (a header
     row ruled only below), or nothing.
 
-    The lines just above the rule, one close under the next, count when their words
-    keep to the table's columns and fill at least two of them.
+    The lines just above the rule, one close under the next, count when no word of
+    theirs crosses the table's column edges and they fill at least two columns.
     """
+    x0, x1 = edges[0], edges[-1]
     above = [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and w.bottom <= rule + 1 and w.bottom > rule - 80]
     row: list[Word] = []
-    edge = rule
+    edge, size = rule, None
     for line in sorted(words_to_lines(above), key=lambda ln: -ln.bottom):
-        if edge - line.bottom > (1.2 if not row else 0.8) * line.size:
+        if edge - line.bottom > (1.2 * line.size if size is None else 0.8 * min(size, line.size)):
             break
         row += line.words
-        edge = line.top
-    if not row or len(_intersect(common, free_intervals(row, min_gap), min_gap)) != len(common):
+        edge, size = line.top, line.size
+    inner = edges[1:-1]
+    if not row or any(w.x0 + 1 < e < w.x1 - 1 for w in row for e in inner):
         return []
-    separators = [x0] + [(a + b) / 2 for a, b in common] + [x1]
-    filled = {i for w in row for i, (a, b) in enumerate(zip(separators, separators[1:])) if a <= (w.x0 + w.x1) / 2 < b}
+    filled = {sum(1 for e in inner if (w.x0 + w.x1) / 2 > e) for w in row}
     return row if len(filled) >= 2 else []
 
 
-def bands_to_table(bands: list[tuple[float, float, list[Word], bool]], x0: float, x1: float,
-                   separators: list[float]) -> Table:
-    """A table from its bands and the x of its column separators: cells as lines, row by row."""
-    edges = _drop_glyph_columns([w for band in bands for w in band[2]], [x0] + separators + [x1])
+def bands_to_table(bands: list[tuple[float, float, list[Word], bool]], edges: list[float]) -> Table:
+    """A table from its bands and the x of its column edges (outer ones included): cells as lines, row by row."""
     rows = []
     for _, _, band_words, ruled in bands:
         for row_words in split_band(band_words, edges, ruled):
             rows.append([words_to_lines([w for w in row_words if left <= (w.x0 + w.x1) / 2 < right])
                          for left, right in zip(edges, edges[1:])])
-    return Table((x0, bands[0][0], x1, bands[-1][1]), rows)
+    return Table((edges[0], bands[0][0], edges[-1], bands[-1][1]), rows)
 
 
 def free_intervals(words: list[Word], min_gap: float = DEFAULT_COLUMN_GAP) -> list[Interval]:
