@@ -350,3 +350,13 @@ def test_running_text_between_two_tables_of_one_width_ends_the_first():
     words = _row(100, "A", "B", "C") + _row(115, "a1", "b1", "c1") + text + _row(200, "D", "E", "F") + _row(215, "d1", "e1", "f1")
     page = PageData(1, 595, 842, words, rules=_rules(98, 113, 128, 198, 213, 228))
     assert _cells(page) == [["A", "B", "C"], ["a1", "b1", "c1"], ["D", "E", "F"], ["d1", "e1", "f1"]]
+
+
+def test_a_heading_right_above_a_table_is_not_taken_for_its_header_row():
+    from textmine.extract import PageData
+
+    heading = [Word("2.", 72, 84, 84, 97, 13, True), Word("Action", 222, 262, 84, 97, 13, True),
+               Word("plan", 372, 400, 84, 97, 13, True)]
+    words = heading + _row(100, "Ref", "Action", "Lead") + _row(115, "1.1", "Draft a plan", "DCS")
+    page = PageData(1, 595, 842, words, rules=_rules(98, 113, 128))
+    assert _cells(page) == [["Ref", "Action", "Lead"], ["1.1", "Draft a plan", "DCS"]]

@@ -19,6 +19,8 @@ table and starts the next.
 
 from __future__ import annotations
 
+import statistics
+
 from .defaults import (
     DEFAULT_COLUMN_GAP,
     DEFAULT_MARGIN_BAND,
@@ -100,7 +102,8 @@ def stack_to_tables(run: list[float], x0: float, x1: float, vertical: list[tuple
         if not group:
             return
         edges = _drop_glyph_columns([w for band in group for w in band[2]], [x0] + [(a + b) / 2 for a, b in common] + [x1])
-        head = [] if group[0][3] else _row_above(words, group[0][0], edges)
+        size = statistics.median(w.size for band in group for w in band[2])
+        head = [] if group[0][3] else _row_above(words, group[0][0], edges, size)
         if group[0][0] == run[-1] and not all(w.bold for w in head):
             head = []  # below the last rule alone, only a bold header row above it makes the text a table
         if head:
@@ -133,15 +136,17 @@ def stack_to_tables(run: list[float], x0: float, x1: float, vertical: list[tuple
     return tables
 
 
-def _row_above(words: list[Word], rule: float, edges: list[float]) -> list[Word]:
+def _row_above(words: list[Word], rule: float, edges: list[float], size: float) -> list[Word]:
     """The words of a row set right above a table's first rule, with no rule over it (a header
     row ruled only below), or nothing.
 
-    The lines just above the rule, one close under the next, count when no word of
-    theirs crosses the table's column edges and they fill at least two columns.
+    The lines just above the rule, one close under the next and set in the table's
+    type ``size`` (a heading over the table is larger), count when no word of theirs
+    crosses the table's column edges and they fill at least two columns.
     """
     x0, x1 = edges[0], edges[-1]
-    above = [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and w.bottom <= rule + 1 and w.bottom > rule - 80]
+    above = [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and w.bottom <= rule + 1 and w.bottom > rule - 80
+             and abs(w.size - size) <= 1.0]
     row: list[Word] = []
     edge, size = rule, None
     for line in sorted(words_to_lines(above), key=lambda ln: -ln.bottom):
