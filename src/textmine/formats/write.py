@@ -165,9 +165,9 @@ def source_to_web_page(source: Source, path: Path, encoding: str = "utf-8") -> P
 <li><a href="/democracy/committees">Committees</a></li><li>{title}</li>
 </ol></nav>
 <div class="page">
+<p class="meeting-date">Published {date}</p>
 <main id="content">
 <h1>{title}</h1>
-<p class="mgSubTitle">{council} Council \u00b7 {date}</p>
 {_html_elements(source.elements)}
 </main>
 <aside class="sidebar">
