@@ -3,16 +3,18 @@
 Only pages that hold images and no text go this way. Each is rendered with pypdfium2
 (already a pdfplumber dependency) at ``DEFAULT_DPI`` and read by Debian's
 ``tesseract`` (``tesseract-ocr`` with ``tesseract-ocr-eng``), called once per page in
-the extraction worker, so the document's time limit covers it. Tesseract's TSV gives
-every word with its box and confidence; the words become the ``Word``s of a
-``PageData``, so the same layout code as for a born-digital page makes headings,
-paragraphs and list items of them:
+the extraction worker, so the document's time limit covers it. Tesseract's hOCR gives
+every word with its box and confidence, and every line with its box and text size
+(``x_size``); the words become the ``Word``s of a ``PageData``, so the same layout
+code as for a born-digital page makes headings, paragraphs and list items of them:
 
 - a word's box is its line's box (tesseract's own line), so a line stays one line;
-- a line's type size is its box height (points) over ``LINE_HEIGHT_EM``, and sizes
+- a line's type size is its ``x_size`` (in points) over ``LINE_HEIGHT_EM``, and sizes
   within ``SIZE_TOLERANCE`` of the document's most common size are that size, so
-  body text is one size and only clearly larger lines are headings;
-- words below ``MIN_WORD_CONFIDENCE`` that hold no letter or digit (specks) are dropped.
+  body text is one size and only clearly larger lines are headings (a line box's
+  height would not do: a line without descenders is a fifth lower);
+- words below ``MIN_WORD_CONFIDENCE`` that hold no letter or digit (specks) are dropped,
+  and a bullet glyph misread as another mark (``¢``, ``«``, ``e``) becomes ``•`` again.
 
 A page with fewer than ``MIN_WORDS`` confident words (a blank page, a photo, noise)
 gives an ``UnreadablePage`` warning naming the file and page, and no words; the rest
@@ -22,9 +24,9 @@ page's mean word confidence (0-100).
 
 from __future__ import annotations
 
-import csv
 import io
 import os
+import re
 import statistics
 import subprocess
 import warnings
@@ -43,15 +45,21 @@ MIN_WORDS = 5
 TESSERACT = ("tesseract", "-l", "eng", "--psm", "3")
 
 
+LINE_CLASSES = {"ocr_line", "ocr_header", "ocr_textfloat", "ocr_caption"}
+# What tesseract reads a bullet glyph as, when it stands alone before a gap at the start of a line.
+BULLET_MISREADS = set("\u2022\u00a2\u00ab\u00bb\u00a9\u00ae\u00b0\u00b7*+eo")
+
+
 @dataclass
 class OcrWord:
-    """One word as tesseract read it, in pixels of the page image."""
+    """One word as tesseract read it, in pixels of the page image, with its line's box and text size."""
 
     text: str
     left: int
     right: int
     line_top: int
     line_bottom: int
+    line_size: float
     confidence: float
 
 
@@ -67,11 +75,11 @@ def needs_ocr(page: PageData) -> bool:
     return page.has_images and not page.words and not page.tables
 
 
-def tesseract_tsv(png: bytes, dpi: int, name: str) -> str:
-    """Tesseract's TSV for one page image (one thread: the workers already fill the cores)."""
+def tesseract_hocr(png: bytes, dpi: int, name: str) -> str:
+    """Tesseract's hOCR for one page image (one thread: the workers already fill the cores)."""
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
-        done = subprocess.run([*TESSERACT, "--dpi", str(dpi), "stdin", "stdout", "tsv"], input=png,
+        done = subprocess.run([*TESSERACT, "--dpi", str(dpi), "stdin", "stdout", "hocr"], input=png,
                               capture_output=True, env=env, check=False)
     except FileNotFoundError:
         raise NoTextLayer(
@@ -83,28 +91,47 @@ def tesseract_tsv(png: bytes, dpi: int, name: str) -> str:
     return done.stdout.decode("utf-8", errors="replace")
 
 
-def tsv_to_words(tsv: str) -> list[OcrWord]:
-    """The words of tesseract's TSV output, each with the box of its line.
+def _title(element) -> dict[str, list[str]]:
+    """The properties of an hOCR ``title`` attribute: ``bbox 1 2 3 4; x_wconf 96`` -> {"bbox": [...], ...}."""
+    fields = (part.split() for part in element.get("title", "").split(";"))
+    return {f[0]: f[1:] for f in fields if f}
 
-    >>> tsv = ("level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\tleft\\ttop\\twidth\\theight\\tconf\\ttext\\n"
-    ...        "4\\t1\\t1\\t1\\t1\\t0\\t10\\t20\\t200\\t40\\t-1\\t\\n"
-    ...        "5\\t1\\t1\\t1\\t1\\t1\\t10\\t25\\t90\\t30\\t96.5\\tSafeguarding\\n")
-    >>> tsv_to_words(tsv)
-    [OcrWord(text='Safeguarding', left=10, right=100, line_top=20, line_bottom=60, confidence=96.5)]
+
+def hocr_to_words(hocr: str) -> list[OcrWord]:
+    """The words of tesseract's hOCR output, each with its line's box and text size.
+
+    >>> hocr = ("<html><body><span class='ocr_line' title='bbox 10 20 210 60; x_size 40'>"
+    ...         "<span class='ocrx_word' title='bbox 10 25 100 58; x_wconf 96'>Safeguarding</span></span></body></html>")
+    >>> hocr_to_words(hocr)
+    [OcrWord(text='Safeguarding', left=10, right=100, line_top=20, line_bottom=60, line_size=40.0, confidence=96.0)]
     """
-    lines: dict[tuple[str, ...], tuple[int, int]] = {}
+    import lxml.html
+
     words = []
-    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
-        key = (row["page_num"], row["block_num"], row["par_num"], row["line_num"])
-        top, height = int(row["top"]), int(row["height"])
-        if row["level"] == "4":
-            lines[key] = (top, top + height)
-        elif row["level"] == "5" and (row.get("text") or "").strip():
-            line_top, line_bottom = lines.get(key, (top, top + height))
-            left = int(row["left"])
-            words.append(OcrWord(row["text"].strip(), left, left + int(row["width"]), line_top, line_bottom,
-                                 float(row["conf"])))
+    root = lxml.html.document_fromstring(hocr.encode("utf-8"))
+    for line in root.iter("span"):
+        if line.get("class") not in LINE_CLASSES:
+            continue
+        props = _title(line)
+        _, top, _, bottom = (int(v) for v in props["bbox"])
+        size = float(props.get("x_size", [bottom - top])[0])
+        line_words = []
+        for word in line.iter("span"):
+            text = re.sub(r"\s+", "", word.text_content())
+            if word.get("class") != "ocrx_word" or not text:
+                continue
+            wprops = _title(word)
+            left, _, right, _ = (int(v) for v in wprops["bbox"])
+            line_words.append(OcrWord(text, left, right, top, bottom, size, float(wprops.get("x_wconf", ["0"])[0])))
+        words += restore_bullet(line_words)
     return words
+
+
+def restore_bullet(line: list[OcrWord]) -> list[OcrWord]:
+    """A line whose first word is a lone bullet misread (``¢``, ``e``) set apart by a wide gap starts with ``•``."""
+    if len(line) > 1 and line[0].text in BULLET_MISREADS and line[1].left - line[0].right > 0.5 * line[0].line_size:
+        line[0].text = "\u2022"
+    return line
 
 
 def keep_word(word: OcrWord) -> bool:
@@ -117,7 +144,7 @@ def ocr_words_to_page(words: list[OcrWord], number: int, width: float, height: f
     k = 72.0 / dpi
     out = [
         Word(w.text, w.left * k, w.right * k, w.line_top * k, w.line_bottom * k,
-             round((w.line_bottom - w.line_top) * k / LINE_HEIGHT_EM, 1), False)
+             round(w.line_size * k / LINE_HEIGHT_EM, 1), False)
         for w in words
     ]
     confidence = statistics.fmean(w.confidence for w in words) if words else 0.0
@@ -146,7 +173,7 @@ def ocr_page(pdf, index: int, number: int, name: str, dpi: int = DEFAULT_DPI) ->
         page.close()
     buffer = io.BytesIO()
     image.convert("L").save(buffer, format="PNG")
-    words = [w for w in tsv_to_words(tesseract_tsv(buffer.getvalue(), dpi, name)) if keep_word(w)]
+    words = [w for w in hocr_to_words(tesseract_hocr(buffer.getvalue(), dpi, name)) if keep_word(w)]
     confident = [w for w in words if w.confidence >= MIN_WORD_CONFIDENCE and any(c.isalpha() for c in w.text)]
     if len(confident) < MIN_WORDS:
         warnings.warn(UnreadablePage(
