@@ -5,8 +5,10 @@ and the style sheet; the body is then walked with lxml, because python-docx's ow
 paragraph text leaves out tracked insertions, text boxes and content controls.
 
 - Headings: the paragraph's outline level (its own or its style's, following
-  ``basedOn``), else a ``Heading N`` style name; ``Title`` is level 1 and
-  ``Subtitle`` level 2. Tables of contents (``TOC N`` styles) are skipped.
+  ``basedOn``), else a ``Heading N`` style name. ``Title`` is level 1, as a PDF's
+  title (its largest type) and a web page's ``h1`` are, so ``Heading 1`` (outline
+  level 0) is level 2 and ``Subtitle`` level 2 too. Tables of contents (``TOC N``
+  styles) are skipped.
 - List items: paragraphs with numbering (their own or their style's) or a typed
   bullet glyph, one block each.
 - Tables: one block per cell at its grid position, a cell merged across columns
@@ -65,10 +67,12 @@ def open_docx(path: Path):
         )
     if not head.startswith(b"PK"):
         raise UnreadableDocument(f"{path.name} is not a Word document (it starts with {head[:5]!r})")
+    if not zipfile.is_zipfile(path):
+        raise UnreadableDocument(f"{path.name} is damaged (not a complete zip archive): copy it again from its source")
     try:
         return docx.Document(str(path))
     except zipfile.BadZipFile as exc:
-        raise UnreadableDocument(f"{path.name} is damaged (not a complete zip archive): copy it again from its source") from exc
+        raise UnreadableDocument(f"{path.name} is damaged ({exc}): copy it again from its source") from exc
     except (KeyError, ValueError, PackageNotFoundError, XMLSyntaxError) as exc:
         raise UnreadableDocument(f"{path.name} could not be read as a Word document ({type(exc).__name__}: {exc})") from exc
 
@@ -203,9 +207,9 @@ class _Walker:
         if name == "subtitle":
             return "heading", 2
         if outline is not None and outline < 9:
-            return "heading", outline + 1
+            return "heading", outline + 2
         if outline is None and (m := HEADING_NAME.match(name)):
-            return "heading", int(m.group(1))
+            return "heading", int(m.group(1)) + 1
         if numbered or TYPED_BULLETS.match(text):
             return "bullet", None
         return "paragraph", None
