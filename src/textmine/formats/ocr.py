@@ -9,10 +9,11 @@ every word with its box and confidence, and every line with its box and text siz
 code as for a born-digital page makes headings, paragraphs and list items of them:
 
 - a word's box is its line's box (tesseract's own line), so a line stays one line;
-- a line's type size is its ``x_size`` (in points) over ``LINE_HEIGHT_EM``, and sizes
-  within ``SIZE_TOLERANCE`` of the document's most common size are that size, so
-  body text is one size and only clearly larger lines are headings (a line box's
-  height would not do: a line without descenders is a fifth lower);
+- a line's type size is its ``x_size`` (in points) over ``LINE_HEIGHT_EM``; sizes
+  within ``SIZE_TOLERANCE`` of each other are one size (their cluster's most common
+  measure), so body text is one size, headings of one level one size, and only
+  clearly larger lines are headings (a line box's height would not do: a line
+  without descenders is a fifth lower);
 - words below ``MIN_WORD_CONFIDENCE`` that hold no letter or digit (specks) are dropped,
   and a bullet glyph misread as another mark (``¢``, ``«``, ``e``) becomes ``•`` again.
 
@@ -135,8 +136,8 @@ def restore_bullet(line: list[OcrWord]) -> list[OcrWord]:
 
 
 def keep_word(word: OcrWord) -> bool:
-    """Drop the low-confidence marks with no letter or digit that specks of dust become."""
-    return word.confidence >= MIN_WORD_CONFIDENCE or any(c.isalnum() for c in word.text)
+    """Drop the low-confidence marks with no letter or digit that specks of dust become (not bullets)."""
+    return word.confidence >= MIN_WORD_CONFIDENCE or word.text == "\u2022" or any(c.isalnum() for c in word.text)
 
 
 def ocr_words_to_page(words: list[OcrWord], number: int, width: float, height: float, dpi: int) -> OcrPage:
@@ -151,16 +152,29 @@ def ocr_words_to_page(words: list[OcrWord], number: int, width: float, height: f
     return OcrPage(number, width, height, out, [], True, round(confidence, 1))
 
 
+def size_clusters(sizes: Counter, tolerance: float = SIZE_TOLERANCE) -> dict[float, float]:
+    """Map each measured size to the most common size of its cluster (sizes within ``tolerance`` of the cluster's smallest).
+
+    >>> size_clusters(Counter({10.0: 50, 10.5: 9, 9.5: 4, 15.5: 2, 16.5: 3}))
+    {9.5: 10.0, 10.0: 10.0, 10.5: 10.0, 15.5: 16.5, 16.5: 16.5}
+    """
+    clusters: list[list[float]] = []
+    for size in sorted(sizes):
+        if clusters and size <= clusters[-1][0] * (1 + tolerance):
+            clusters[-1].append(size)
+        else:
+            clusters.append([size])
+    return {size: max(cluster, key=lambda s: sizes[s]) for cluster in clusters for size in cluster}
+
+
 def snap_sizes(pages: list[PageData]) -> None:
-    """Give every OCR line near the document's most common size exactly that size (in place)."""
-    sizes = Counter(round(w.size * 2) / 2 for p in pages if isinstance(p, OcrPage) for w in p.words)
-    if not sizes:
-        return
-    body = sizes.most_common(1)[0][0]
-    for page in pages:
-        if isinstance(page, OcrPage):
-            for w in page.words:
-                w.size = body if abs(w.size - body) <= SIZE_TOLERANCE * body else float(round(w.size))
+    """Give the OCR lines of one type size one size: the most common measure of their cluster (in place)."""
+    ocr_words = [w for p in pages if isinstance(p, OcrPage) for w in p.words]
+    for w in ocr_words:
+        w.size = round(w.size * 2) / 2
+    snapped = size_clusters(Counter(w.size for w in ocr_words))
+    for w in ocr_words:
+        w.size = snapped[w.size]
 
 
 def ocr_page(pdf, index: int, number: int, name: str, dpi: int = DEFAULT_DPI) -> OcrPage:

@@ -191,7 +191,7 @@ def source_to_web_page(source: Source, path: Path, encoding: str = "utf-8") -> P
     return Path(path)
 
 
-def pdf_to_scan(pdf: Path, path: Path, dpi: int = 300, skew: float = 0.25, noise: float = 0.004,
+def pdf_to_scan(pdf: Path, path: Path, dpi: int = 300, skew: float = 0.25, noise: float = 0.0005,
                 seed: int = 0) -> Path:
     """Write an image-only PDF of ``pdf``: each page rendered at ``dpi``, turned ``skew`` degrees, speckled.
 
