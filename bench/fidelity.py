@@ -9,7 +9,14 @@ typesets the PDF in each house style, extracts it with textmine, and prints:
 - the same two figures for plain pdfplumber ``extract_text()`` split at blank lines
   or line ends, as a baseline.
 
+With ``--formats docx,html,scan`` it scores the other formats instead (``formats_fidelity``):
+every source written as a Word document and as a council web page (textmine.formats.write),
+whole and pure as above; and typeset, scanned at ``--dpi`` (300) into an image-only PDF and
+read back by OCR, the share of source units found in one passage with at least 95% of their
+words in order, and the share of extracted passages marked as OCR.
+
 Usage: python bench/fidelity.py [corpus/sources] [--styles formal,plain,modern] [--office] [--browser] [--baseline] [--show N]
+       python bench/fidelity.py [corpus/sources] --formats docx,html,scan [--dpi 300] [--show N]
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ import argparse
 import re
 import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from textmine.extract import extract_blocks
@@ -65,6 +74,75 @@ def baseline_passages(pdf: Path) -> list[str]:
     return out
 
 
+def words_found(unit: str, passages: list[list[str]], share: float = 0.95) -> bool:
+    """Whether one passage holds the unit whole (as ``score`` counts it) or at least ``share`` of its words, in order."""
+    words = re.findall(r"[a-z0-9]+", unit.lower())
+    if not words or any(norm(unit) in "".join(passage) for passage in passages):
+        return True
+    need = share * len(words)
+    vocabulary = set(words)
+    for passage in passages:
+        if sum(1 for w in passage if w in vocabulary) < need:
+            continue  # cannot hold enough of the unit's words
+        blocks = SequenceMatcher(None, words, passage, autojunk=False).get_matching_blocks()
+        if sum(b.size for b in blocks) >= need:
+            return True
+    return False
+
+
+def _format_passages(job: tuple[str, str, str, int]) -> list[tuple[str, bool]]:
+    """Write one source in one format into a folder, read it back; (text, ocr) of each passage."""
+    from textmine.formats import extract_file
+    from textmine.formats.write import pdf_to_scan, source_to_docx, source_to_web_page
+
+    name, fmt, folder, dpi = job
+    source = parse_source((Path(folder) / "sources" / f"{name}.txt").read_text(encoding="utf-8"))
+    out = Path(folder) / f"{name}.{fmt}"
+    if fmt == "docx":
+        source_to_docx(source, out)
+    elif fmt == "html":
+        source_to_web_page(source, out)
+    else:
+        out = pdf_to_scan(render_pdf(source, out.with_suffix(".print.pdf")), out.with_suffix(".pdf"), dpi=dpi)
+    return [(b.text, b.ocr) for b in extract_file(out) if b.kind in PASSAGE_KINDS]
+
+
+def formats_fidelity(folder: Path, formats: list[str], dpi: int, show: int) -> None:
+    """Score Word, web page and scan round trips of every source in ``folder`` (see the module docstring)."""
+    names = [src.stem for src in sorted(folder.glob("*.txt"))]
+    totals: dict[str, list[tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(2) as pool:
+        (Path(tmp) / "sources").mkdir()
+        for name in names:
+            (Path(tmp) / "sources" / f"{name}.txt").write_text((folder / f"{name}.txt").read_text(encoding="utf-8"), encoding="utf-8")
+        jobs = [(name, fmt, tmp, dpi) for fmt in formats for name in names]
+        for (name, fmt, _, _), got in zip(jobs, pool.map(_format_passages, jobs)):
+            source = parse_source((folder / f"{name}.txt").read_text(encoding="utf-8"))
+            units = [text for kind, text in source_text(source) if kind in PASSAGE_KINDS]
+            texts = [text for text, _ in got]
+            if fmt == "scan":
+                tokens = [re.findall(r"[a-z0-9]+", t.lower()) for t in texts]
+                missing = [u for u in units if not words_found(u, tokens)]
+                found = 1 - len(missing) / max(len(units), 1)
+                marked = sum(1 for _, ocr in got if ocr) / max(len(got), 1)
+                totals.setdefault(fmt, []).append((found, marked))
+                print(f"{name:32} scan@{dpi} found(95% of words in order) {found:.3f} ocr-marked {marked:.3f}")
+            else:
+                s = score(units, texts)
+                missing = s["missing"]
+                totals.setdefault(fmt, []).append((s["whole"], s["pure"]))
+                print(f"{name:32} {fmt:7} whole {s['whole']:.3f} pure {s['pure']:.3f}")
+            for m in missing[:show]:
+                print("   missing:", m[:150])
+    print()
+    for fmt, values in totals.items():
+        a = sum(v[0] for v in values) / len(values)
+        b = sum(v[1] for v in values) / len(values)
+        labels = ("found", "ocr-marked") if fmt == "scan" else ("whole", "pure")
+        print(f"mean {fmt:16} {labels[0]} {a:.3f} {labels[1]} {b:.3f} over {len(values)} documents")
+    sys.stdout.flush()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sources", nargs="?", type=Path, default=Path("corpus/sources"))
@@ -75,7 +153,12 @@ def main() -> None:
                         help="also typeset every source with LibreOffice (a word processor's layout) and score that")
     parser.add_argument("--browser", action="store_true",
                         help="also print every source to PDF with headless Chromium and score that")
+    parser.add_argument("--formats", default="", help="score these other formats instead: docx,html,scan")
+    parser.add_argument("--dpi", type=int, default=300, help="resolution of the scans for --formats scan")
     args = parser.parse_args()
+    if args.formats:
+        formats_fidelity(args.sources, args.formats.split(","), args.dpi, args.show)
+        return
     totals: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         sources = {src.stem: parse_source(src.read_text(encoding="utf-8")) for src in sorted(args.sources.glob("*.txt"))}

@@ -7,6 +7,7 @@ stated here (the feature documents also by their source, features.txt).
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 from difflib import SequenceMatcher
@@ -33,6 +34,15 @@ def units(name: str) -> list[tuple[str, str]]:
 
 def by_text(blocks) -> dict:
     return {b.text: b for b in blocks}
+
+
+@pytest.fixture(scope="module")
+def tesseract() -> None:
+    """Skip the OCR tests without Debian's tesseract-ocr; in CI (which installs it) fail instead."""
+    if shutil.which("tesseract") is None:
+        if os.environ.get("CI"):
+            raise FileNotFoundError("tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng")
+        pytest.skip("tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng")
 
 
 # --------------------------------------------------------------------------- Word and web pages
@@ -162,7 +172,7 @@ def words_in_order(unit: str, passage: str) -> float:
     return sum(m.size for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()) / len(a)
 
 
-def test_a_scanned_page_is_read_by_ocr_into_the_same_kinds_of_block(format_fixtures):
+def test_a_scanned_page_is_read_by_ocr_into_the_same_kinds_of_block(format_fixtures, tesseract):
     from make_formats import LETTER
 
     blocks = extract_file(format_fixtures["scan.pdf"])
@@ -178,7 +188,7 @@ def test_a_scanned_page_is_read_by_ocr_into_the_same_kinds_of_block(format_fixtu
     assert all(b.ocr and 80 <= b.ocr_confidence <= 100 for b in blocks)
 
 
-def test_only_pages_without_text_are_ocrd_and_an_unreadable_page_is_reported(format_fixtures):
+def test_only_pages_without_text_are_ocrd_and_an_unreadable_page_is_reported(format_fixtures, tesseract):
     with collect_problems() as problems:
         blocks = extract_file(format_fixtures["mixed.pdf"])
     first = [b for b in blocks if b.page == 1]
@@ -215,7 +225,7 @@ def test_ocr_is_in_the_extraction_cache_key():
         ("noise.pdf", NoTextLayer, "noise.pdf has no text layer and OCR found no text on its pages (blank or photos?)"),
     ],
 )
-def test_bad_inputs_raise_one_clear_line_naming_the_file(format_fixtures, name, error, message):
+def test_bad_inputs_raise_one_clear_line_naming_the_file(format_fixtures, tesseract, name, error, message):
     with pytest.raises(error) as info, collect_problems():
         extract_file(format_fixtures[name])
     assert str(info.value) == message
@@ -228,7 +238,8 @@ def test_an_unknown_suffix_is_refused_by_name(tmp_path):
         extract_file(notes)
 
 
-def test_a_run_over_a_mixed_folder_reads_every_format_and_reports_each_bad_file(format_fixtures, tmp_path, tiny_model_dir):
+def test_a_run_over_a_mixed_folder_reads_every_format_and_reports_each_bad_file(format_fixtures, tmp_path, tiny_model_dir,
+                                                                              tesseract):
     from flows.pipeline import pipeline
     from textmine import store
     from textmine.run import summary_line

@@ -8,6 +8,11 @@ every word with its box and confidence, and every line with its box and text siz
 (``x_size``); the words become the ``Word``s of a ``PageData``, so the same layout
 code as for a born-digital page makes headings, paragraphs and list items of them:
 
+- the page image is first turned level (the angle that gives the sharpest profile
+  of its rows of ink, within ``MAX_SKEW_DEGREES``); its ruling lines (runs of dark
+  pixels at least ``RULE_MIN_POINTS`` long) become the ruling edges of the page, so
+  the same table finder reads ruled tables cell by cell, and are whitened before
+  tesseract reads the page, so that it does not read them as ``|`` and ``_``;
 - a word's box is its line's box (tesseract's own line), so a line stays one line;
 - a line's type size is its ``x_size`` (in points) over ``LINE_HEIGHT_EM``; sizes
   within ``SIZE_TOLERANCE`` of each other are one size (their cluster's most common
@@ -36,9 +41,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import NoTextLayer, UnreadablePage
-from ..extract import Block, PageData, Word
+from ..extract import Block, PageData, Word, words_to_page_data
 
 DEFAULT_DPI = 300
+MAX_SKEW_DEGREES = 2.0
+SKEW_STEP_DEGREES = 0.1
+RULE_MIN_POINTS = 40.0  # the table finder keeps horizontal rules longer than 40 pt
+DARK = 200  # grey levels below this are ink (a thin grey rule is scanned at 150-190)
+RULE_DENSITY = 0.95
+RULE_CLEARANCE_POINTS = 2.0  # a rule is thinner than this, a line of type thicker
+RULE_SNAP_POINTS = 3.0
 LINE_HEIGHT_EM = 0.95  # a line box (ascender to descender) is about this many ems high
 SIZE_TOLERANCE = 0.15
 MIN_WORD_CONFIDENCE = 40.0
@@ -140,8 +152,9 @@ def keep_word(word: OcrWord) -> bool:
     return word.confidence >= MIN_WORD_CONFIDENCE or word.text == "\u2022" or any(c.isalnum() for c in word.text)
 
 
-def ocr_words_to_page(words: list[OcrWord], number: int, width: float, height: float, dpi: int) -> OcrPage:
-    """A ``PageData`` of OCR words in points, with raw type sizes from line heights."""
+def ocr_words_to_page(words: list[OcrWord], edges: list[tuple], number: int, width: float, height: float,
+                      dpi: int) -> OcrPage:
+    """A ``PageData`` of OCR words in points (raw type sizes from ``x_size``), its ruled tables found."""
     k = 72.0 / dpi
     out = [
         Word(w.text, w.left * k, w.right * k, w.line_top * k, w.line_bottom * k,
@@ -149,7 +162,8 @@ def ocr_words_to_page(words: list[OcrWord], number: int, width: float, height: f
         for w in words
     ]
     confidence = statistics.fmean(w.confidence for w in words) if words else 0.0
-    return OcrPage(number, width, height, out, [], True, round(confidence, 1))
+    page = words_to_page_data(number, width, height, out, edges, True)
+    return OcrPage(page.number, page.width, page.height, page.words, page.tables, True, round(confidence, 1))
 
 
 def size_clusters(sizes: Counter, tolerance: float = SIZE_TOLERANCE) -> dict[float, float]:
@@ -177,16 +191,141 @@ def snap_sizes(pages: list[PageData]) -> None:
         w.size = snapped[w.size]
 
 
+def estimate_skew(image, max_degrees: float = MAX_SKEW_DEGREES, step: float = SKEW_STEP_DEGREES) -> float:
+    """The rotation (degrees, counter-clockwise) that makes the lines of a greyscale page image level.
+
+    Rows of text give a sharp profile of ink per pixel row only when they are level:
+    the angle whose profile changes most from row to row wins (on a quarter-size image).
+    """
+    import numpy as np
+    from PIL import ImageOps
+
+    small = ImageOps.invert(image.reduce(4))
+    best, best_score = 0.0, -1.0
+    for angle in np.arange(-max_degrees, max_degrees + step / 2, step):
+        profile = np.asarray(small.rotate(float(angle), fillcolor=0), dtype=np.float64).sum(axis=1)
+        score = float(np.square(np.diff(profile)).sum())
+        if score > best_score:
+            best, best_score = float(angle), score
+    return round(best, 2)
+
+
+def rule_mask(dark, length: int, clearance: int, density: float = RULE_DENSITY):
+    """The pixels of each row covered by a thin window of ``length`` pixels that is at least ``density`` dark.
+
+    A rule scanned with specks, JPEG blur or a gap here and there is still dense
+    over its length; a line of text, with the gaps between its letters, is not. A
+    pixel counts as dark when it or the one below is, so a thin rule that drifts by
+    a pixel over its length (a scan a little askew) stays dense; and a
+    window counts only when the same window ``clearance`` rows above and below is
+    not dense, so the strokes of a line of bold type never make a rule.
+    """
+    import numpy as np
+
+    height, width = dark.shape
+    if width < length or height <= 2 * clearance:
+        return np.zeros_like(dark)
+    dark = dark.copy()
+    dark[:-1] |= dark[1:]
+    sums = np.zeros((height, width + 1), dtype=np.int32)
+    np.cumsum(dark, axis=1, out=sums[:, 1:])
+    dense = (sums[:, length:] - sums[:, :-length]) >= density * length  # windows by their first pixel
+    thin = np.zeros_like(dense)
+    thin[clearance:-clearance] = (dense[clearance:-clearance] & ~dense[: -2 * clearance] & ~dense[2 * clearance:])
+    dense = thin
+    marks = np.zeros((height, width + 1), dtype=np.int32)
+    marks[:, : width - length + 1] += dense
+    marks[:, length:] -= dense
+    return np.cumsum(marks, axis=1)[:, :width] > 0
+
+
+def _runs(mask, min_length: int) -> list[tuple[int, int, int]]:
+    """Runs of True along each row of a boolean array at least ``min_length`` long: (row, start, end)."""
+    import numpy as np
+
+    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    step = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(step == 1)
+    _, ends = np.nonzero(step == -1)
+    keep = ends - starts >= min_length
+    return list(zip(rows[keep].tolist(), starts[keep].tolist(), ends[keep].tolist()))
+
+
+def rules_to_edges(pixels, dpi: int) -> list[tuple]:
+    """The ruling lines of a level page image as ruling edges in points, like pdfplumber's, and whitened.
+
+    Every pixel row (column) of a horizontal (vertical) rule is one edge; the table
+    finder merges them. ``pixels`` (a uint8 array) has the rules set to white.
+    """
+    k = 72.0 / dpi
+    dark = pixels < DARK
+    min_length = int(RULE_MIN_POINTS / k)
+    clearance = max(2, round(RULE_CLEARANCE_POINTS / k))
+    horizontal = _runs(rule_mask(dark, min_length, clearance), min_length)
+    vertical = _runs(rule_mask(dark.T, min_length, clearance), min_length)
+    for row, start, end in horizontal:
+        pixels[row, start:end] = 255
+    for col, start, end in vertical:
+        pixels[start:end, col] = 255
+    horizontal, vertical = merge_runs(horizontal), merge_runs(vertical)
+    # The rules of one table share their ends; on a scan they are a few pixels out.
+    snap = snap_positions([s for _, s, _ in horizontal] + [e for _, _, e in horizontal], round(RULE_SNAP_POINTS / k))
+    return ([("h", snap[s] * k, snap[e] * k, r * k, r * k) for r, s, e in horizontal]
+            + [("v", c * k, c * k, s * k, e * k) for c, s, e in vertical])
+
+
+def merge_runs(runs: list[tuple[int, int, int]], gap: int = 2) -> list[tuple[int, int, int]]:
+    """One rule for the runs of neighbouring pixel rows that overlap: (middle row, first pixel, last pixel).
+
+    >>> merge_runs([(10, 5, 300), (11, 0, 300), (12, 0, 290), (40, 0, 300)])
+    [(11, 0, 300), (40, 0, 300)]
+    """
+    rules: list[list[int]] = []  # first row, last row, start, end
+    for row, start, end in sorted(runs):
+        for rule in rules:
+            if row - rule[1] <= gap and start < rule[3] and end > rule[2]:
+                rule[1], rule[2], rule[3] = row, min(rule[2], start), max(rule[3], end)
+                break
+        else:
+            rules.append([row, row, start, end])
+    return [((first + last) // 2, start, end) for first, last, start, end in rules]
+
+
+def snap_positions(values: list[int], tolerance: int) -> dict[int, int]:
+    """Map each value to the most common value of its cluster (values no more than ``tolerance`` apart).
+
+    >>> snap_positions([100, 101, 101, 103, 400], 3)
+    {100: 101, 101: 101, 103: 101, 400: 400}
+    """
+    counts = Counter(values)
+    clusters: list[list[int]] = []
+    for value in sorted(counts):
+        if clusters and value - clusters[-1][-1] <= tolerance:
+            clusters[-1].append(value)
+        else:
+            clusters.append([value])
+    return {v: max(cluster, key=lambda c: counts[c]) for cluster in clusters for v in cluster}
+
+
 def ocr_page(pdf, index: int, number: int, name: str, dpi: int = DEFAULT_DPI) -> OcrPage:
-    """Render page ``index`` of an open pypdfium2 document and read it with tesseract."""
+    """Render page ``index`` of an open pypdfium2 document, level it, find its rules and read it with tesseract."""
+    import numpy as np
+    from PIL import Image
+
     page = pdf[index]
     try:
         width, height = page.get_width(), page.get_height()
-        image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+        image = page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
     finally:
         page.close()
+    skew = estimate_skew(image)
+    if skew:
+        image = image.rotate(skew, resample=Image.BICUBIC, fillcolor=255)
+    pixels = np.asarray(image, dtype=np.uint8).copy()
+    edges = rules_to_edges(pixels, dpi)
     buffer = io.BytesIO()
-    image.convert("L").save(buffer, format="PNG")
+    Image.fromarray(pixels).save(buffer, format="PNG")
     words = [w for w in hocr_to_words(tesseract_hocr(buffer.getvalue(), dpi, name)) if keep_word(w)]
     confident = [w for w in words if w.confidence >= MIN_WORD_CONFIDENCE and any(c.isalpha() for c in w.text)]
     if len(confident) < MIN_WORDS:
@@ -194,8 +333,8 @@ def ocr_page(pdf, index: int, number: int, name: str, dpi: int = DEFAULT_DPI) ->
             f"{name}: page {number} has no text layer and OCR could not read it "
             f"({len(confident)} words read with confidence; a blank page, a photo or a poor scan?)"
         ), stacklevel=2)
-        words = []
-    return ocr_words_to_page(words, number, width, height, dpi)
+        words, edges = [], []
+    return ocr_words_to_page(words, edges, number, width, height, dpi)
 
 
 def ocr_image_pages(path: Path, pages: list[PageData], dpi: int = DEFAULT_DPI) -> list[PageData]:
