@@ -88,12 +88,23 @@ def needs_ocr(page: PageData) -> bool:
     return page.has_images and not page.words and not page.tables
 
 
+def _die_with_parent() -> None:
+    """In the child: be killed when the extraction worker is (killed at its time limit), on Linux."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def tesseract_hocr(png: bytes, dpi: int, name: str) -> str:
     """Tesseract's hOCR for one page image (one thread: the workers already fill the cores)."""
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
         done = subprocess.run([*TESSERACT, "--dpi", str(dpi), "stdin", "stdout", "hocr"], input=png,
-                              capture_output=True, env=env, check=False)
+                              capture_output=True, env=env, check=False, preexec_fn=_die_with_parent)
     except FileNotFoundError:
         raise NoTextLayer(
             f"{name} has pages without a text layer and tesseract is not installed to read them: "
