@@ -9,8 +9,8 @@ every word with its box and confidence, and every line with its box and text siz
 code as for a born-digital page makes headings, paragraphs and list items of them:
 
 - the page image is first turned level (the angle that gives the sharpest profile
-  of its rows of ink, within ``MAX_SKEW_DEGREES``); its ruling lines (runs of dark
-  pixels at least ``RULE_MIN_POINTS`` long) become the ruling edges of the page, so
+  of its rows of ink, within ``MAX_SKEW_DEGREES``); its ruling lines (thin runs of
+  pixels, ``RULE_DENSITY`` dark over ``RULE_MIN_POINTS``) become the ruling edges of the page, so
   the same table finder reads ruled tables cell by cell, and are whitened before
   tesseract reads the page, so that it does not read them as ``|`` and ``_``;
 - a word's box is its line's box (tesseract's own line), so a line stays one line;
@@ -39,6 +39,7 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ..errors import NoTextLayer, UnreadablePage
 from ..extract import Block, PageData, Word, words_to_page_data
@@ -51,13 +52,11 @@ DARK = 200  # grey levels below this are ink (a thin grey rule is scanned at 150
 RULE_DENSITY = 0.95
 RULE_CLEARANCE_POINTS = 2.0  # a rule is thinner than this, a line of type thicker
 RULE_SNAP_POINTS = 3.0
-LINE_HEIGHT_EM = 0.95  # a line box (ascender to descender) is about this many ems high
+LINE_HEIGHT_EM = 0.95  # tesseract's x_size of a line is about this many ems of its type
 SIZE_TOLERANCE = 0.15
 MIN_WORD_CONFIDENCE = 40.0
 MIN_WORDS = 5
 TESSERACT = ("tesseract", "-l", "eng", "--psm", "3")
-
-
 LINE_CLASSES = {"ocr_line", "ocr_header", "ocr_textfloat", "ocr_caption"}
 # What tesseract reads a bullet glyph as, when it stands alone before a gap at the start of a line.
 BULLET_MISREADS = set("\u2022\u00a2\u00ab\u00bb\u00a9\u00ae\u00b0\u00b7*+eo")
@@ -177,19 +176,21 @@ def ocr_words_to_page(words: list[OcrWord], edges: list[tuple], number: int, wid
     return OcrPage(page.number, page.width, page.height, page.words, page.tables, True, round(confidence, 1))
 
 
-def size_clusters(sizes: Counter, tolerance: float = SIZE_TOLERANCE) -> dict[float, float]:
-    """Map each measured size to the most common size of its cluster (sizes within ``tolerance`` of the cluster's smallest).
+def cluster_modes(counts: Counter, joins: Callable[[list, float], bool]) -> dict:
+    """Map each value to the most common value of its cluster.
 
-    >>> size_clusters(Counter({10.0: 50, 10.5: 9, 9.5: 4, 15.5: 2, 16.5: 3}))
+    Values are taken in order; one joins the cluster before it while ``joins(cluster, value)``.
+
+    >>> cluster_modes(Counter({10.0: 50, 10.5: 9, 9.5: 4, 15.5: 2, 16.5: 3}), lambda c, v: v <= c[0] * 1.15)
     {9.5: 10.0, 10.0: 10.0, 10.5: 10.0, 15.5: 16.5, 16.5: 16.5}
     """
-    clusters: list[list[float]] = []
-    for size in sorted(sizes):
-        if clusters and size <= clusters[-1][0] * (1 + tolerance):
-            clusters[-1].append(size)
+    clusters: list[list] = []
+    for value in sorted(counts):
+        if clusters and joins(clusters[-1], value):
+            clusters[-1].append(value)
         else:
-            clusters.append([size])
-    return {size: max(cluster, key=lambda s: sizes[s]) for cluster in clusters for size in cluster}
+            clusters.append([value])
+    return {value: max(cluster, key=lambda v: counts[v]) for cluster in clusters for value in cluster}
 
 
 def snap_sizes(pages: list[PageData]) -> None:
@@ -197,7 +198,7 @@ def snap_sizes(pages: list[PageData]) -> None:
     ocr_words = [w for p in pages if isinstance(p, OcrPage) for w in p.words]
     for w in ocr_words:
         w.size = round(w.size * 2) / 2
-    snapped = size_clusters(Counter(w.size for w in ocr_words))
+    snapped = cluster_modes(Counter(w.size for w in ocr_words), lambda c, v: v <= c[0] * (1 + SIZE_TOLERANCE))
     for w in ocr_words:
         w.size = snapped[w.size]
 
@@ -281,7 +282,9 @@ def rules_to_edges(pixels, dpi: int) -> list[tuple]:
         pixels[start:end, col] = 255
     horizontal, vertical = merge_runs(horizontal), merge_runs(vertical)
     # The rules of one table share their ends; on a scan they are a few pixels out.
-    snap = snap_positions([s for _, s, _ in horizontal] + [e for _, _, e in horizontal], round(RULE_SNAP_POINTS / k))
+    tolerance = round(RULE_SNAP_POINTS / k)
+    snap = cluster_modes(Counter([s for _, s, _ in horizontal] + [e for _, _, e in horizontal]),
+                         lambda c, v: v - c[-1] <= tolerance)
     return ([("h", snap[s] * k, snap[e] * k, r * k, r * k) for r, s, e in horizontal]
             + [("v", c * k, c * k, s * k, e * k) for c, s, e in vertical])
 
@@ -303,20 +306,6 @@ def merge_runs(runs: list[tuple[int, int, int]], gap: int = 2) -> list[tuple[int
     return [((first + last) // 2, start, end) for first, last, start, end in rules]
 
 
-def snap_positions(values: list[int], tolerance: int) -> dict[int, int]:
-    """Map each value to the most common value of its cluster (values no more than ``tolerance`` apart).
-
-    >>> snap_positions([100, 101, 101, 103, 400], 3)
-    {100: 101, 101: 101, 103: 101, 400: 400}
-    """
-    counts = Counter(values)
-    clusters: list[list[int]] = []
-    for value in sorted(counts):
-        if clusters and value - clusters[-1][-1] <= tolerance:
-            clusters[-1].append(value)
-        else:
-            clusters.append([value])
-    return {v: max(cluster, key=lambda c: counts[c]) for cluster in clusters for v in cluster}
 
 
 def ocr_page(pdf, index: int, number: int, name: str, dpi: int = DEFAULT_DPI) -> OcrPage:
