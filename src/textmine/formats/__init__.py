@@ -92,5 +92,7 @@ def collect_problems() -> Iterator[list[str]]:
     problems: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnreadablePage)
-        yield problems
-    problems += [str(w.message) for w in caught if issubclass(w.category, UnreadablePage)]
+        try:
+            yield problems
+        finally:  # also when the document fails as a whole
+            problems += [str(w.message) for w in caught if issubclass(w.category, UnreadablePage)]

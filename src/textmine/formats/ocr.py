@@ -22,9 +22,12 @@ code as for a born-digital page makes headings, paragraphs and list items of the
 - words below ``MIN_WORD_CONFIDENCE`` that hold no letter or digit (specks) are dropped,
   and a bullet glyph misread as another mark (``¢``, ``«``, ``e``) becomes ``•`` again.
 
-A page with fewer than ``MIN_WORDS`` confident words (a blank page, a photo, noise)
-gives an ``UnreadablePage`` warning naming the file and page, and no words; the rest
-of the document is read. Every block from an OCR page is marked ``ocr`` with the
+A page that is blank or mostly dark (under ``BLANK_INK`` or over ``PHOTO_INK`` of its
+pixels dark: a photo, noise) is not given to tesseract at all, which would spend
+minutes on it; it, a page tesseract has not read within ``OCR_PAGE_SECONDS``, and a
+page with fewer than ``MIN_WORDS`` confident words each give an ``UnreadablePage``
+warning naming the file, the page and why, and no words; the rest of the document is
+read. Every block from an OCR page is marked ``ocr`` with the
 page's mean word confidence (0-100).
 """
 
@@ -56,6 +59,8 @@ LINE_HEIGHT_EM = 0.95  # tesseract's x_size of a line is about this many ems of 
 SIZE_TOLERANCE = 0.15
 MIN_WORD_CONFIDENCE = 40.0
 MIN_WORDS = 5
+BLANK_INK, PHOTO_INK = 0.0005, 0.4  # shares of dark pixels below and above which a page is not text
+OCR_PAGE_SECONDS = 60.0
 TESSERACT = ("tesseract", "-l", "eng", "--psm", "3")
 LINE_CLASSES = {"ocr_line", "ocr_header", "ocr_textfloat", "ocr_caption"}
 # What tesseract reads a bullet glyph as, when it stands alone before a gap at the start of a line.
@@ -103,7 +108,8 @@ def tesseract_hocr(png: bytes, dpi: int, name: str) -> str:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
         done = subprocess.run([*TESSERACT, "--dpi", str(dpi), "stdin", "stdout", "hocr"], input=png,
-                              capture_output=True, env=env, check=False, preexec_fn=_die_with_parent)
+                              capture_output=True, env=env, check=False, preexec_fn=_die_with_parent,
+                              timeout=OCR_PAGE_SECONDS)
     except FileNotFoundError:
         raise NoTextLayer(
             f"{name} has pages without a text layer and tesseract is not installed to read them: "
@@ -319,6 +325,11 @@ def ocr_page(pdf, index: int, number: int, name: str, dpi: int = DEFAULT_DPI) ->
         image = page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
     finally:
         page.close()
+    unread = OcrPage(number, width, height, [], [], True)
+    ink = float((np.asarray(image) < DARK).mean())
+    if ink < BLANK_INK or ink > PHOTO_INK:  # tesseract would find nothing, slowly (minutes on noise)
+        _unreadable(name, number, "it is blank" if ink < BLANK_INK else f"{ink:.0%} of it is dark: a photo or noise?")
+        return unread
     skew = estimate_skew(image)
     if skew:
         image = image.rotate(skew, resample=Image.BICUBIC, fillcolor=255)
@@ -326,15 +337,22 @@ def ocr_page(pdf, index: int, number: int, name: str, dpi: int = DEFAULT_DPI) ->
     edges = rules_to_edges(pixels, dpi)
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG")
-    words = [w for w in hocr_to_words(tesseract_hocr(buffer.getvalue(), dpi, name)) if keep_word(w)]
+    try:
+        hocr = tesseract_hocr(buffer.getvalue(), dpi, name)
+    except subprocess.TimeoutExpired:
+        _unreadable(name, number, f"tesseract gave up after {OCR_PAGE_SECONDS:g} s")
+        return unread
+    words = [w for w in hocr_to_words(hocr) if keep_word(w)]
     confident = [w for w in words if w.confidence >= MIN_WORD_CONFIDENCE and any(c.isalpha() for c in w.text)]
     if len(confident) < MIN_WORDS:
-        warnings.warn(UnreadablePage(
-            f"{name}: page {number} has no text layer and OCR could not read it "
-            f"({len(confident)} words read with confidence; a blank page, a photo or a poor scan?)"
-        ), stacklevel=2)
-        words, edges = [], []
+        _unreadable(name, number, f"{len(confident)} words read with confidence: a blank page, a photo or a poor scan?")
+        return unread
     return ocr_words_to_page(words, edges, number, width, height, dpi)
+
+
+def _unreadable(name: str, number: int, why: str) -> None:
+    warnings.warn(UnreadablePage(f"{name}: page {number} has no text layer and OCR could not read it ({why})"),
+                  stacklevel=3)
 
 
 def ocr_image_pages(path: Path, pages: list[PageData], dpi: int = DEFAULT_DPI) -> list[PageData]:
