@@ -200,13 +200,19 @@ def test_only_pages_without_text_are_ocrd_and_an_unreadable_page_is_reported(for
     assert problems[0].endswith(" of it is dark: a photo or noise?)")
 
 
-def test_ocr_is_in_the_extraction_cache_key():
-    from textmine.formats import reader_version
+def test_the_extraction_cache_key_changes_with_the_ocr_code(tmp_path):
     from textmine.extract import extractor_version
+    from textmine.formats import code_fingerprint, reader_modules, reader_version
 
-    ocr_code = (Path(__file__).resolve().parents[1] / "src/textmine/formats/ocr.py").read_bytes()
-    assert reader_version() != extractor_version()
-    assert b"tesseract" in ocr_code  # reader_version hashes every module of textmine.formats, ocr.py among them
+    assert {"ocr.py", "docx.py", "html.py"} <= {p.name for p in reader_modules()}
+    copies = []
+    for module in reader_modules():
+        copies.append(tmp_path / module.name)
+        shutil.copy(module, copies[-1])
+    assert code_fingerprint(copies, extractor_version()) == reader_version()
+    ocr = tmp_path / "ocr.py"
+    ocr.write_text(ocr.read_text().replace("DEFAULT_DPI = 200", "DEFAULT_DPI = 300"))
+    assert code_fingerprint(copies, extractor_version()) != reader_version()
 
 
 # --------------------------------------------------------------------------- bad inputs

@@ -37,15 +37,25 @@ def is_readable(path: Path) -> bool:
     return Path(path).suffix.lower() in SUFFIXES
 
 
+def reader_modules() -> list[Path]:
+    """The code of the readers here (OCR included): changing any of them makes cached extractions stale."""
+    return sorted(Path(__file__).parent.glob("*.py"))
+
+
+def code_fingerprint(files: list[Path], seed: str = "") -> str:
+    """A short hash of ``seed`` and the bytes of ``files``."""
+    digest = hashlib.sha1(seed.encode())
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 @lru_cache(maxsize=1)
 def reader_version() -> str:
     """A fingerprint of the PDF extractor and every reader here: a cached extraction is reused only by the same code."""
     from ..extract import extractor_version
 
-    digest = hashlib.sha1(extractor_version().encode())
-    for module in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(module.read_bytes())
-    return digest.hexdigest()[:12]
+    return code_fingerprint(reader_modules(), extractor_version())
 
 
 def extract_file(path: Path) -> list:
