@@ -23,7 +23,7 @@ from textmine import parallel, report, store  # noqa: E402
 from textmine import run as steps  # noqa: E402
 from textmine.classify import load_model, model_info, model_version  # noqa: E402
 from textmine.config import RunSettings  # noqa: E402
-from textmine.corpus import Document, discover  # noqa: E402
+from textmine.corpus import Document, discover, skipped_files  # noqa: E402
 
 
 def _io_error(task, task_run, state) -> bool:
@@ -117,8 +117,7 @@ def pipeline(corpus: str, out: str, model: str | None = None, workers: int = 0, 
                 results.append(future.result())
                 _progress(i, len(futures), results[-1].file)
         passages = [p for r in results for p in r.passages]
-        errors = [{"file": r.file, "step": r.step, "error": r.error} for r in results if r.error]
-        errors += [{"file": "manifest.csv", "step": "discover", "error": p} for p in problems]
+        errors = steps.error_records(results, problems)
         # quote(): hand big lists to tasks without Prefect walking every passage
         labelled, fresh, version = classify(quote(passages), settings.model, settings.out)
         record = {
@@ -135,6 +134,7 @@ def pipeline(corpus: str, out: str, model: str | None = None, workers: int = 0, 
             "passages": len(labelled),
             "classified": fresh,
             "errors": len(errors),
+            "skipped": skipped_files(settings.corpus),
         }
         files, tables, summary = aggregate(quote(labelled))
         record["seconds"] = round(steps.timer() - started, 2)

@@ -19,12 +19,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 
 from make_fixtures import build_browser_fixtures, build_fixtures, build_office_fixtures  # noqa: E402
+from make_formats import build_format_fixtures  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def fixtures(tmp_path_factory) -> dict[str, Path]:
     """Every fixture PDF, built once per session by tests/fixtures/make_fixtures.py."""
     return build_fixtures(tmp_path_factory.mktemp("fixtures"))
+
+
+@pytest.fixture(scope="session")
+def format_fixtures(tmp_path_factory) -> dict[str, Path]:
+    """The Word, web page and scan fixtures by file name, built once per session by make_formats.py."""
+    return build_format_fixtures(tmp_path_factory.mktemp("formats"))
 
 
 def _needs(tool: str) -> None:

@@ -39,3 +39,16 @@ def test_manifest_rows_for_absent_files_are_reported(tmp_path):
 @pytest.mark.parametrize("value, expected", [("2014-03-01", "2014"), (None, None), ("", None), ("March", None)])
 def test_period_is_the_year(value, expected):
     assert period(value) == expected
+
+
+def test_every_readable_format_is_discovered_in_any_case_and_the_rest_listed_as_skipped(tmp_path):
+    from textmine.corpus import skipped_files
+
+    for name in ("a.pdf", "B.PDF", "plan.docx", "minutes.HTML", "page.htm", "notes.txt", "sub/old.doc", ".hidden/x.pdf", ".DS_Store"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "manifest.csv").write_text("file,council\nold.doc,X\n")
+    docs, problems = discover(tmp_path)
+    assert [d.file for d in docs] == ["B.PDF", "a.pdf", "minutes.HTML", "page.htm", "plan.docx"]
+    assert skipped_files(tmp_path) == ["notes.txt", "sub/old.doc"]
+    assert problems == ["manifest.csv lists old.doc, which textmine does not read (only .pdf, .docx, .html, .htm)"]

@@ -103,24 +103,29 @@ def serve(corpus: Path, out: Path, cron: str, model: Path | None, name: str) -> 
 
 
 @main.command()
-@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--passages", is_flag=True, help="Print passages (what gets classified) instead of blocks.")
 @_friendly
-def extract(pdf: Path, passages: bool) -> None:
-    """Print the blocks of one PDF as JSON lines, in reading order.
+def extract(file: Path, passages: bool) -> None:
+    """Print the blocks of one document (.pdf, .docx, .html, .htm) as JSON lines, in reading order.
 
     Each line has text, page, kind (heading, paragraph, bullet, table_cell) and
-    section, plus table, row and col for table cells. Example:
+    section, plus table, row and col for table cells and ocr, ocr_confidence for
+    text read from a scanned page. Pages OCR could not read are named on stderr.
+    Example:
 
         textmine extract corpus/sample/ashcombe_report.pdf | head
     """
-    from .extract import extract_blocks
+    from .formats import collect_problems, extract_file
     from .segment import blocks_to_passages
 
-    blocks = extract_blocks(pdf)
-    records = blocks_to_passages(blocks, pdf.name, {}) if passages else [b.to_dict() for b in blocks]
+    with collect_problems() as problems:
+        blocks = extract_file(file)
+    records = blocks_to_passages(blocks, file.name, {}) if passages else [b.to_dict() for b in blocks]
     for record in records:
         click.echo(json.dumps(record, ensure_ascii=False))
+    for problem in problems:
+        click.echo(f"Warning: {problem}", err=True)
 
 
 @main.command()

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from .errors import BadInput
+from .formats import SUFFIXES, is_readable
 
 MANIFEST = "manifest.csv"
 META_FIELDS = ("council", "date", "timepoint", "doc_type")
@@ -18,7 +19,7 @@ TIMEPOINTS = ("pre", "review", "3-6m", "12m")
 
 @dataclass(frozen=True)
 class Document:
-    """One PDF of the corpus: its path relative to the corpus, metadata and content hash."""
+    """One document of the corpus (PDF, .docx, .html): its path relative to the corpus, metadata and content hash."""
 
     file: str
     path: Path
@@ -77,19 +78,44 @@ def read_manifest(corpus: Path) -> tuple[dict[str, dict[str, str | None]], list[
     return rows, problems
 
 
+def _corpus_files(corpus: Path) -> list[Path]:
+    """Every file below ``corpus`` but the manifest and hidden files and folders, sorted."""
+    return sorted(
+        p for p in corpus.rglob("*")
+        if p.is_file() and p.relative_to(corpus).as_posix() != MANIFEST
+        and not any(part.startswith(".") for part in p.relative_to(corpus).parts)
+    )
+
+
+def skipped_files(corpus: Path) -> list[str]:
+    """The files below ``corpus`` that are not documents textmine reads (relative paths).
+
+    Suffixes read: ``SUFFIXES`` in ``textmine.formats`` (any case).
+    """
+    corpus = Path(corpus)
+    return [p.relative_to(corpus).as_posix() for p in _corpus_files(corpus) if not is_readable(p)]
+
+
 def discover(corpus: Path) -> tuple[list[Document], list[str]]:
-    """Every PDF below ``corpus`` (sorted), with metadata and hash, plus manifest problems."""
+    """Every document below ``corpus`` (sorted), with metadata and hash, plus manifest problems.
+
+    Documents are the files whose suffix is one of ``SUFFIXES`` (.pdf, .docx,
+    .html, .htm, any case); ``skipped_files`` lists the others.
+    """
     corpus = Path(corpus)
     manifest, problems = read_manifest(corpus)
     docs = []
-    for path in sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf"):
+    for path in (p for p in _corpus_files(corpus) if is_readable(p)):
         rel = path.relative_to(corpus).as_posix()
         meta = manifest.get(rel) or manifest.get(path.name) or {}
         docs.append(Document(rel, path, file_hash(path), **{k: meta.get(k) for k in META_FIELDS}))
     known = {d.file for d in docs} | {Path(d.file).name for d in docs}
     for name in manifest:
         if name not in known:
-            problems.append(f"{MANIFEST} lists {name}, which is not in the corpus folder")
+            if Path(name).suffix.lower() not in SUFFIXES:
+                problems.append(f"{MANIFEST} lists {name}, which textmine does not read (only {', '.join(SUFFIXES)})")
+            else:
+                problems.append(f"{MANIFEST} lists {name}, which is not in the corpus folder")
     return docs, problems
 
 

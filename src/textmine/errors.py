@@ -31,3 +31,11 @@ class IncompatibleModel(TextmineError):
 
 class BadInput(TextmineError):
     """An input file (manifest, JSON lines, corrections) is malformed."""
+
+
+class UnreadableDocument(TextmineError):
+    """A Word document or web page that cannot be read (corrupt, another format, unknown encoding)."""
+
+
+class UnreadablePage(UserWarning):
+    """A page without a text layer that OCR could not read; the rest of the document was read."""

@@ -21,18 +21,24 @@ MEMORY_LIMIT_BYTES = 3 * 1024**3
 
 
 def extract_document(path: str) -> dict:
-    """Blocks and page count of one PDF as plain data, or the error that stopped it."""
-    from .extract import extract_blocks, page_count
+    """Blocks, page count and page problems of one document as plain data, or the error that stopped it.
+
+    ``problems`` lists the pages that could not be read (OCR found no text on a scanned
+    page) while the rest of the document was.
+    """
+    from .extract import page_count
+    from .formats import collect_problems, extract_file
 
     try:
-        blocks = extract_blocks(Path(path))
+        with collect_problems() as problems:
+            blocks = extract_file(Path(path))
     except TextmineError as exc:
         return {"error": str(exc), "error_type": type(exc).__name__}
     except MemoryError:
         return {"error": f"{Path(path).name} needed more than {MEMORY_LIMIT_BYTES >> 30} GB to extract", "error_type": "UnreadablePDF"}
     except RecursionError as exc:  # deeply nested malformed objects
         return {"error": f"{Path(path).name} could not be parsed ({exc})", "error_type": "UnreadablePDF"}
-    return {"blocks": [b.to_dict() for b in blocks], "pages": page_count(blocks)}
+    return {"blocks": [b.to_dict() for b in blocks], "pages": page_count(blocks), "problems": problems}
 
 
 def _worker(conn) -> None:

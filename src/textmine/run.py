@@ -16,7 +16,8 @@ from . import store
 from .classify import PassageClassifier, model_version
 from .corpus import Document
 from .corrections import apply_corrections
-from .extract import Block, extractor_version
+from .extract import Block
+from .formats import reader_version
 from .parallel import ExtractionPool
 from .segment import blocks_to_passages
 from .errors import TextmineError
@@ -32,10 +33,12 @@ class DocResult:
     error: str | None = None
     step: str | None = None
     cached: bool = False
+    # Pages that could not be read (a scanned page OCR found no text on); the rest was read.
+    problems: list[str] = field(default_factory=list)
 
 
 def extraction_key(doc: Document) -> str:
-    return f"{doc.sha256}-x{extractor_version()}"
+    return f"{doc.sha256}-x{reader_version()}"
 
 
 def prepare_document(doc: Document, out: Path, pool: ExtractionPool, max_words: int = 250) -> DocResult:
@@ -54,7 +57,14 @@ def prepare_document(doc: Document, out: Path, pool: ExtractionPool, max_words: 
         was_cached = True
     blocks = [Block(**b) for b in cached["blocks"]]
     passages = blocks_to_passages(blocks, doc.file, doc.meta, max_words)
-    return DocResult(doc.file, passages, cached["pages"], cached=was_cached)
+    return DocResult(doc.file, passages, cached["pages"], cached=was_cached, problems=cached.get("problems", []))
+
+
+def error_records(results: list[DocResult], problems: list[str]) -> list[dict]:
+    """The rows of errors.csv: documents that failed, pages that could not be read, manifest problems."""
+    errors = [{"file": r.file, "step": r.step, "error": r.error} for r in results if r.error]
+    errors += [{"file": r.file, "step": "ocr", "error": p} for r in results for p in r.problems]
+    return errors + [{"file": "manifest.csv", "step": "discover", "error": p} for p in problems]
 
 
 BATCH = 4096  # passages classified at once
@@ -132,7 +142,7 @@ def input_fingerprint(docs: list[Document], problems: list[str], model: dict, se
         digest.update(f"{doc.file}\x1f{doc.sha256}\x1f{sorted(doc.meta.items())}\n".encode("utf-8"))
     for problem in problems:
         digest.update(problem.encode("utf-8"))
-    digest.update(f"{__version__}|{extractor_version()}|{model.get('version')}|{model.get('data_hash')}".encode())
+    digest.update(f"{__version__}|{reader_version()}|{model.get('version')}|{model.get('data_hash')}".encode())
     digest.update(f"|{settings.max_passage_words}".encode())
     corrections = corrections_path(settings.out)
     for path in (corrections, corrections.with_name(corrections.name + "-wal")):
@@ -164,6 +174,7 @@ def summary_line(record: dict) -> str:
             f"corrections); its outputs in {record['out']} stand: {record['documents']} documents, "
             f"{record['passages']} passages, {record['errors']} errors. Checked in {record['seconds']:.1f} s."
         )
+    skipped = record.get("skipped") or []
     return (
         f"textmine run {record['status']}: {record['documents']} documents "
         f"({record['extracted']} extracted, {record['cached']} from cache), {record['pages']} pages, "
@@ -171,6 +182,8 @@ def summary_line(record: dict) -> str:
         f"{record['errors']} errors, in {record['seconds']:.1f} s. "
         f"Outputs in {record['out']}"
         + (f"; see {record['out']}/errors.csv for the files that failed." if record["errors"] else ".")
+        + (f" Skipped {len(skipped)} files that are not PDF, Word (.docx) or web pages (.html): "
+           + ", ".join(skipped[:10]) + (", ..." if len(skipped) > 10 else "") + "." if skipped else "")
     )
 
 

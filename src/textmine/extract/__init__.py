@@ -65,14 +65,17 @@ def extract_blocks(path: Path, engine: str = "auto") -> list[Block]:
     >>> sorted({b.kind for b in blocks})
     ['bullet', 'heading', 'paragraph', 'table_cell']
     """
+    from ..formats.ocr import mark_ocr_blocks, ocr_image_pages
+
     path = Path(path)
     pages = list(read_pages(path, engine))
     if not pages:
         raise UnreadablePDF(f"{path.name} has no pages")
+    pages = ocr_image_pages(path, pages)  # pages with images and no text layer, read by OCR
     if not any(page.words for page in pages):
-        hint = " (scanned image?)" if any(page.has_images for page in pages) else ""
-        raise NoTextLayer(f"{path.name} has no text layer{hint}: run OCR on it first (e.g. ocrmypdf)")
-    return pages_to_blocks(pages)
+        hint = " and OCR found no text on its pages (blank or photos?)" if any(page.has_images for page in pages) else ""
+        raise NoTextLayer(f"{path.name} has no text layer{hint}")
+    return mark_ocr_blocks(pages_to_blocks(pages), pages)
 
 
 def page_count(blocks: list[Block]) -> int:
