@@ -305,12 +305,12 @@ def featuriser_from_state(meta: dict, arrays: dict[str, np.ndarray]) -> ColumnTr
 
 # --------------------------------------------------------------------------- clauses
 
-_CLAUSE_BREAK = re.compile(r";\s+|:\s+|(?<=[a-z0-9)'\"])[.!?]\s+(?=[A-Z])")
+_CLAUSE_BREAK = re.compile(r";\s+|:\s+")
 MAX_CLAUSES = 8
 
 
 def clauses(text: str, min_words: int = 3) -> list[str]:
-    """The clauses of a passage that enumerates (split at semicolons, colons and sentence ends).
+    """The items of a passage that enumerates (split at the semicolons and colons of a list).
 
     Returns [] when the passage has fewer than two clauses of ``min_words`` words.
 

@@ -325,7 +325,7 @@ def ocr_page(pdf, index: int, number: int, name: str, dpi: int = DEFAULT_DPI) ->
         image = page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
     finally:
         page.close()
-    unread = OcrPage(number, width, height, [], [], True)
+    unread = OcrPage(number, width, height, [], has_images=True)
     ink = float((np.asarray(image) < DARK).mean())
     if ink < BLANK_INK or ink > PHOTO_INK:  # tesseract would find nothing, slowly (minutes on noise)
         _unreadable(name, number, "it is blank" if ink < BLANK_INK else f"{ink:.0%} of it is dark: a photo or noise?")
