@@ -34,7 +34,8 @@ def gather_examples(data: Sequence[Path], corrections: Sequence[Path] = (),
     """Training examples from JSON-lines files/folders plus saved corrections (which win and weigh more)."""
     examples = load_examples(data)
     fixed = [
-        {**validate_example(ex, f"{path}: "), "weight": correction_weight, "doc": f"corrections/{ex.get('file') or ''}"}
+        {**validate_example(ex, f"{path}: "), "weight": correction_weight, "batch": "corrections",
+         "doc": f"corrections/{ex.get('file') or ''}"}
         for path in corrections for ex in corrections_to_examples(path)
     ]
     if fixed:
@@ -58,17 +59,13 @@ def label_counts(examples: Sequence[dict]) -> dict[str, int]:
 def fit_model(examples: Sequence[dict], **params) -> PassageClassifier:
     """Fit a classifier on validated examples.
 
-    Folds are grouped by document; calibration and thresholds are set on the
-    out-of-fold scores of the examples that come from whole documents or from
-    corrections (the most realistic text), so they hold on real documents rather
-    than on short passages written one at a time.
+    The out-of-fold scores that calibration and thresholds are set on hold out whole
+    batches (the files of examples, each one writer's voice; corrections are a batch
+    of their own), so the cuts are chosen on text in a voice the model has not read.
     """
     weights = np.array([ex["weight"] for ex in examples])
-    realistic = np.array([bool(ex["doc"]) for ex in examples])
-    return PassageClassifier(**params).fit(
-        examples, label_matrix(examples), sample_weight=weights, groups=document_groups(examples),
-        calibrate_on=realistic if realistic.any() else None,
-    )
+    return PassageClassifier(**params).fit(examples, label_matrix(examples), sample_weight=weights,
+                                           groups=document_groups(examples, by="batch"))
 
 
 def predict_labels(model: PassageClassifier, passages: Sequence[dict]) -> list[dict]:

@@ -29,6 +29,13 @@ KINDS = ("paragraph", "bullet", "table_cell")
 NOT_APPLICABLE = -1  # a target that does not apply (the audience of a passage that recommends nothing)
 
 
+HEAD_AXES = {
+    **{label: axis for axis, labels in taxonomy.AXES.items() for label in labels},
+    RECOMMENDATION: "recommendation",
+    AUDIENCE_LGA: "audience",
+}
+
+
 def head_names() -> list[str]:
     """Every binary head of the model, in a fixed order."""
     return [*taxonomy.THEMES, *taxonomy.FACTORS, *taxonomy.STAGES, RECOMMENDATION, AUDIENCE_LGA]

@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import IncompatibleModel, ModelNotFound
 from .examples import head_names
 from .features import DEFAULT_WEIGHTS, LAYOUT_FEATURES, PLAIN_BLOCKS, featuriser_from_state, featuriser_state
-from .model import LinearHeads, PassageClassifier
+from .model import RECALL_WEIGHTS, LinearHeads, PassageClassifier
 
 MODEL_FORMAT = "textmine-linear"
 MODEL_FORMAT_VERSION = 2
@@ -35,6 +35,8 @@ PARAMS = {
     "feature_weights": ((dict, type(None)), lambda v: v is None or (set(v) <= set(DEFAULT_WEIGHTS)
                                                                     and all(_number(x) and x >= 0 for x in v.values()))),
     "clause_pooling": ((bool,), lambda v: True),
+    "recall_weights": ((dict, type(None)), lambda v: v is None or (set(v) <= set(RECALL_WEIGHTS)
+                                                                   and all(_number(x) and x > 0 for x in v.values()))),
     "folds": ((int,), lambda v: v >= 2),
     "calibrate": ((bool,), lambda v: True),
     "seed": ((int,), lambda v: True),

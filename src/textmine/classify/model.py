@@ -8,12 +8,15 @@ fitted), so ``clone``, ``cross_val_predict`` and ``get_params`` work on them:
   NB-scaled (Wang and Manning's NBSVM) and averaged with a plain logistic head
   over the text's own n-grams; the result is one weight matrix.
 - ``PassageClassifier``: the featuriser (``features.make_featuriser``) and the
-  heads; a passage that enumerates (``features.clauses``) is also scored clause by
-  clause and each theme and factor keeps its best score, so a sentence that lists
-  three factors can carry all three. Scores are calibrated and cut per label with
-  scikit-learn's ``CalibratedClassifierCV`` (sigmoid) and
-  ``TunedThresholdClassifierCV`` (F1) on out-of-fold scores, folds grouped by
-  document; ``calibrate_on`` restricts that to the most realistic passages.
+  heads. Scores are calibrated and cut per label with scikit-learn's
+  ``CalibratedClassifierCV`` (sigmoid) and ``TunedThresholdClassifierCV`` on
+  out-of-fold scores from folds that hold out whole groups of training data (by
+  default a batch: one writer's voice), so the cuts are set on text in a voice the
+  model has not read, as a real report is. Each cut maximises F-beta, with recall
+  weighted per axis (``RECALL_WEIGHTS``): on real reports the model's precision
+  holds while its recall drops, most for factors. With ``clause_pooling`` a
+  passage that enumerates (``features.clauses``) is also scored item by item and
+  each theme and factor keeps its best score.
 """
 
 from __future__ import annotations
@@ -27,15 +30,19 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import fbeta_score, make_scorer
 from sklearn.model_selection import GroupKFold, KFold, TunedThresholdClassifierCV, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
 from .. import taxonomy
-from .examples import AUDIENCE_LGA, RECOMMENDATION, head_names
+from .examples import AUDIENCE_LGA, HEAD_AXES, RECOMMENDATION, head_names
 from .features import clauses, make_featuriser, passages_frame, plain_columns
 
 THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.01), 2)  # the cuts TunedThresholdClassifierCV tries
 MIN_POSITIVES = 3  # fewer positives than this in the calibration data: keep the head's own scores
+# How much recall counts against precision when a head's cut is chosen (F-beta's beta), by axis.
+# On real reports precision holds and recall falls, most of all for factors (see the model card).
+RECALL_WEIGHTS = {"theme": 1.0, "factor": 2.0, "stage": 1.5, "recommendation": 1.0, "audience": 1.0}
 
 
 def nb_scale(X, y: np.ndarray, weight: float, sample_weight: np.ndarray | None = None, alpha: float = 1.0) -> np.ndarray:
@@ -141,11 +148,14 @@ class _ScoreColumn(ClassifierMixin, BaseEstimator):
         return (self.decision_function(X) > 0).astype(int)
 
 
-def calibrate_head(decisions: np.ndarray, truth: np.ndarray, sample_weight: np.ndarray | None = None) -> tuple[float, float, float]:
-    """Sigmoid calibration and the F1-best cut of one head: (slope, intercept, threshold).
+def calibrate_head(decisions: np.ndarray, truth: np.ndarray, sample_weight: np.ndarray | None = None,
+                   recall_weight: float = 1.0) -> tuple[float, float, float]:
+    """Sigmoid calibration and the best cut of one head: (slope, intercept, threshold).
 
-    ``p = sigmoid(slope * decision + intercept)``; the threshold is on ``p``. With too
-    few positives the head keeps its own scores (slope 1, intercept 0) and a cut of 0.5.
+    ``p = sigmoid(slope * decision + intercept)``; the threshold is on ``p`` and
+    maximises F-beta with ``beta = recall_weight`` (1: F1; 2: recall counts twice).
+    With too few positives the head keeps its own scores (slope 1, intercept 0) and a
+    cut of 0.5.
     """
     if truth.sum() < MIN_POSITIVES or truth.min() == truth.max():
         return 1.0, 0.0, 0.5
@@ -160,7 +170,8 @@ def calibrate_head(decisions: np.ndarray, truth: np.ndarray, sample_weight: np.n
     slope, intercept = -float(sigmoid.a_), -float(sigmoid.b_)
     if slope <= 0:  # out-of-fold scores carry no ranking signal: do not invert the head
         return 1.0, 0.0, 0.5
-    tuned = TunedThresholdClassifierCV(FrozenEstimator(calibrated), scoring="f1", cv="prefit", refit=False,
+    scoring = make_scorer(fbeta_score, beta=recall_weight)
+    tuned = TunedThresholdClassifierCV(FrozenEstimator(calibrated), scoring=scoring, cv="prefit", refit=False,
                                        thresholds=THRESHOLDS).fit(column, truth)
     return slope, intercept, round(float(tuned.best_threshold_), 3)
 
@@ -182,10 +193,12 @@ class PassageClassifier(ClassifierMixin, BaseEstimator):
     feature_weights:
         Weights of the feature blocks, over ``features.DEFAULT_WEIGHTS``.
     clause_pooling:
-        Also score the clauses of passages that enumerate; themes and factors keep
-        their best score.
+        Also score the items of passages that enumerate; themes and factors keep
+        their best score (off by default: it did not help on real text).
+    recall_weights:
+        F-beta's beta for each axis when a cut is chosen, over ``RECALL_WEIGHTS``.
     folds:
-        Cross-validation folds (grouped by document) for the out-of-fold scores that
+        Cross-validation folds (grouped, see ``fit``) for the out-of-fold scores that
         calibration and thresholds are set on.
     calibrate:
         Calibrate and tune thresholds in ``fit`` (off inside the cross-validation).
@@ -194,25 +207,26 @@ class PassageClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, C: float = 8.0, nb_weight: float = 0.5, plain_mix: float = 0.5, plain_C: float = 4.0,
-                 feature_weights: dict[str, float] | None = None, clause_pooling: bool = True, folds: int = 5,
-                 calibrate: bool = True, seed: int = 13):
+                 feature_weights: dict[str, float] | None = None, clause_pooling: bool = False,
+                 recall_weights: dict[str, float] | None = None, folds: int = 5, calibrate: bool = True, seed: int = 13):
         self.C = C
         self.nb_weight = nb_weight
         self.plain_mix = plain_mix
         self.plain_C = plain_C
         self.feature_weights = feature_weights
         self.clause_pooling = clause_pooling
+        self.recall_weights = recall_weights
         self.folds = folds
         self.calibrate = calibrate
         self.seed = seed
 
     # -- fitting
-    def fit(self, X, Y, sample_weight=None, groups=None, calibrate_on=None) -> "PassageClassifier":
+    def fit(self, X, Y, sample_weight=None, groups=None) -> "PassageClassifier":
         """Fit the featuriser and heads; then calibrate on out-of-fold scores.
 
-        ``groups`` (a document id per passage) keeps each document in one fold;
-        ``calibrate_on`` (a boolean per passage) limits calibration and thresholds
-        to those passages (heads with too few positives there use every passage).
+        ``groups`` (a group id per passage: its batch, or document) keeps each group
+        in one fold, so a passage's out-of-fold score comes from a model that read
+        nothing of its group.
         """
         frame = passages_frame(X)
         Y = np.asarray(Y, dtype=np.int8)
@@ -220,6 +234,9 @@ class PassageClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {len(frame)} passages but Y has {len(Y)} rows")
         if len(frame) < 4:
             raise ValueError(f"need at least 4 training passages, got {len(frame)}")
+        unknown = set(self.recall_weights or {}) - set(RECALL_WEIGHTS)
+        if unknown:
+            raise ValueError(f"unknown axis in recall_weights: {', '.join(sorted(unknown))}; use {', '.join(RECALL_WEIGHTS)}")
         weights = np.ones(len(frame)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         self.heads_names_ = head_names()
         self.classes_ = np.asarray(self.heads_names_)
@@ -228,31 +245,29 @@ class PassageClassifier(ClassifierMixin, BaseEstimator):
             self.heads_names_, {AUDIENCE_LGA: RECOMMENDATION}, self.C, self.nb_weight, self.plain_mix,
             self.plain_C, plain_columns(self.featuriser_),
         ).fit(self.featuriser_.transform(frame), Y, weights)
-        n = len(self.heads_names_)
-        self.calibration_ = np.tile([1.0, 0.0, 0.5], (n, 1))
+        self.calibration_ = np.tile([1.0, 0.0, 0.5], (len(self.heads_names_), 1))
         self.oof_decisions_ = None
         if self.calibrate:
             self.oof_decisions_ = self.out_of_fold(frame, Y, weights, groups)
-            self.calibration_ = self._calibration(self.oof_decisions_, Y, weights, calibrate_on)
+            self.calibration_ = self._calibration(self.oof_decisions_, Y, weights)
         return self
 
     def out_of_fold(self, frame, Y, weights, groups=None) -> np.ndarray:
-        """Pooled decision values of every passage from a model that did not see its document."""
+        """Decision values of every passage from a model that did not see its group."""
         groups = np.arange(len(frame)) if groups is None else np.asarray(groups)
         splitter = GroupKFold(n_splits=min(self.folds, len(np.unique(groups))), shuffle=True, random_state=self.seed)
         inner = clone(self).set_params(calibrate=False)
         return cross_val_predict(inner, frame, Y, groups=groups, cv=splitter, method="decision_function",
                                  params={"sample_weight": weights})
 
-    def _calibration(self, decisions, Y, weights, calibrate_on) -> np.ndarray:
-        mask = np.ones(len(Y), bool) if calibrate_on is None else np.asarray(calibrate_on, bool)
-        rec = self.heads_names_.index(RECOMMENDATION)
+    def _calibration(self, decisions, Y, weights) -> np.ndarray:
+        """(slope, intercept, threshold) per head; the audience on the recommendations only."""
+        betas = {**RECALL_WEIGHTS, **(self.recall_weights or {})}
+        is_rec = Y[:, self.heads_names_.index(RECOMMENDATION)] == 1
         rows = []
         for j, head in enumerate(self.heads_names_):
-            subset = mask & (Y[:, rec] == 1) if head == AUDIENCE_LGA else mask
-            if Y[subset, j].sum() < MIN_POSITIVES:  # too few realistic positives: use every passage
-                subset = (Y[:, rec] == 1) if head == AUDIENCE_LGA else np.ones(len(Y), bool)
-            rows.append(calibrate_head(decisions[subset, j], Y[subset, j], weights[subset]))
+            rows_of = is_rec if head == AUDIENCE_LGA else slice(None)
+            rows.append(calibrate_head(decisions[rows_of, j], Y[rows_of, j], weights[rows_of], betas[HEAD_AXES[head]]))
         return np.asarray(rows)
 
     # -- predicting
