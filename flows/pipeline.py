@@ -49,6 +49,11 @@ def classify(passages: list[dict], model_path: Path | None, out: Path) -> tuple[
     return labelled, fresh, model_version(model)
 
 
+@task(name="apply-corrections", cache_policy=NO_CACHE)
+def correct(passages: list[dict], out: Path) -> list[dict]:
+    return steps.correct_passages(passages, out)
+
+
 @task(name="aggregate-and-report", cache_policy=NO_CACHE)
 def aggregate(passages: list[dict]):
     return report.output_files(passages)
@@ -121,6 +126,7 @@ def pipeline(corpus: str, out: str, model: str | None = None, workers: int = 0, 
         errors += [{"file": "manifest.csv", "step": "discover", "error": p} for p in problems]
         # quote(): hand big lists to tasks without Prefect walking every passage
         labelled, fresh, version = classify(quote(passages), settings.model, settings.out)
+        labelled = correct(quote(labelled), settings.out)  # before anything counts them: one set of labels
         record = {
             "run_id": run_id,
             "status": "completed",

@@ -92,17 +92,63 @@ def test_a_new_model_reclassifies_without_reextracting(pipeline, corpus, tmp_pat
     assert rerun["classified"] == len(distinct) > 0  # each distinct text classified once
 
 
-def test_a_correction_is_applied_by_the_next_run(pipeline, corpus, tmp_path, tiny_model_dir):
+def _margin(out, name: str, count: str, **keys) -> int:
+    """The count of one row of a prevalence table; group columns not named are the 'all' margin."""
+    import pandas as pd
+
+    table = pd.read_csv(out / name, keep_default_na=False)
+    keys = {"council": "all", "timepoint": "all", "period": "all", "doc_type": "all", **keys}
+    mask = True
+    for column, value in keys.items():
+        mask &= table[column] == value
+    (value,) = table.loc[mask, count]
+    return int(value)
+
+
+def test_a_correction_reaches_every_table_the_report_and_the_exports(pipeline, corpus, tmp_path, tiny_model_dir):
+    """Regression: corrections reached passages.parquet only; the tables and the report counted model labels."""
+    import io
+
+    import pandas as pd
+    from fastapi.testclient import TestClient
+
     from textmine.corrections import save_correction
+    from textmine.web import create_app
 
     out = tmp_path / "out"
     pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
-    target = store.read_passages(out / "passages.parquet")[0]
-    save_correction(out, target, {"themes": ["voice_of_the_child"], "stage": "outcome"}, author="ana")
+    # The tiny model never learnt performance_management, flexibility or an LGA audience: only the correction gives them.
+    assert _margin(out, "prevalence.csv", "passages", axis="theme", label="performance_management") == 0
+    target = next(p for p in store.read_passages(out / "passages.parquet")
+                  if p["file"] == "page_break-modern.pdf" and p["stage"] != "outcome" and not p["recommendation"])
+    save_correction(out, target, {"themes": ["performance_management"], "factors": ["flexibility"], "stage": "outcome",
+                                  "recommendation": True, "audience": "lga"}, author="ana")
     record = pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
     assert record["status"] == "completed"  # corrections changed: not an unchanged re-run
+
     fixed = next(p for p in store.read_passages(out / "passages.parquet") if p["id"] == target["id"])
-    assert fixed["themes"] == ["voice_of_the_child"] and fixed["label_source"] == "human"
+    assert (fixed["themes"], fixed["label_source"]) == (["performance_management"], "human")
+    assert _margin(out, "prevalence.csv", "passages", axis="theme", label="performance_management") == 1
+    assert _margin(out, "prevalence.csv", "passages", axis="factor", label="flexibility", council="Fixture", timepoint="3-6m") == 1
+    assert _margin(out, "document_prevalence.csv", "documents", axis="factor", label="flexibility") == 1
+    recs = pd.read_csv(out / "recommendations.csv", keep_default_na=False)
+    assert recs.loc[recs["id"] == target["id"], ["themes", "factors", "audience"]].values.tolist() == [
+        ["performance_management", "flexibility", "lga"]
+    ]
+    comparison = pd.read_csv(out / "recommendation_comparison.csv", keep_default_na=False)
+    assert comparison.loc[comparison["theme"] == "performance_management", "recommendations"].sum() == 1
+    shift = pd.read_csv(out / "stage_shift.csv", keep_default_na=False)
+    outcome = shift[(shift["theme"] == "performance_management") & (shift["stage"] == "outcome")]
+    assert outcome[["timepoint", "passages", "staged_total"]].values.tolist() == [["3-6m", 1, 1]]
+    cooccurrence = pd.read_csv(out / "cooccurrence.csv")
+    pair = cooccurrence[(cooccurrence["theme"] == "performance_management") & (cooccurrence["factor"] == "flexibility")]
+    assert pair["passages"].tolist() == [1]
+    assert "except for 1 passage corrected by a researcher" in (out / "report.html").read_text()
+
+    client = TestClient(create_app(out))
+    exported = pd.read_csv(io.StringIO(client.get("/export.csv", params={"theme": "performance_management"}).text))
+    assert exported[["id", "label_source", "stage"]].values.tolist() == [[target["id"], "human", "outcome"]]
+    assert client.get("/api/passages", params={"factor": "flexibility"}).json()["count"] == 1
 
 
 def test_a_dask_run_gives_the_same_outputs_as_a_local_run(corpus, tmp_path, tiny_model_dir):

@@ -14,10 +14,12 @@ from textmine.corrections import latest_corrections
 from textmine.run import publish_outputs
 from textmine.web import create_app, parse_tokens
 from textmine.errors import BadInput
+from textmine.labels import PASSAGE_COLUMNS, head_names
 
 
 def passage(i, file, council, timepoint, text, themes=(), factors=(), stage=None, rec=False, audience=None, certainty=0.9):
-    scores = {"working_together": 0.5 + certainty / 2 if "working_together" in themes else 0.5 - certainty / 2}
+    """A passage whose every score is ``certainty`` / 2 away from 0.5: above it for working_together when it has that theme."""
+    scores = [0.5 + certainty / 2 if head == "working_together" and head in themes else 0.5 - certainty / 2 for head in head_names()]
     return {"id": f"p{i}", "file": file, "council": council, "date": "2014-06-01" if timepoint else None,
             "timepoint": timepoint, "doc_type": "follow_up", "page": 1 + i // 3, "section": "Findings", "kind": "paragraph",
             "text": text, "themes": list(themes), "factors": list(factors), "stage": stage, "recommendation": rec,
@@ -68,7 +70,7 @@ def test_the_passage_page_lists_and_counts_filtered_passages(client):
 def test_the_api_filters_on_every_field(client, params, ids):
     body = client.get("/api/passages", params=params).json()
     assert [p["id"] for p in body["passages"]] == ids and body["count"] == len(ids)
-    assert set(body["passages"][0]) == set(store.PASSAGE_COLUMNS)
+    assert set(body["passages"][0]) == set(PASSAGE_COLUMNS)
 
 
 @pytest.mark.parametrize(

@@ -34,16 +34,10 @@ from scipy import sparse
 
 from . import taxonomy
 from .errors import BadInput, IncompatibleModel, ModelNotFound
+from .labels import AUDIENCE_LGA, RECOMMENDATION, head_names, indicator_matrix, validate_example  # noqa: F401
 
 MODEL_FORMAT = "textmine-linear"
 MODEL_FORMAT_VERSION = 1
-RECOMMENDATION = "recommendation"
-AUDIENCE_LGA = "audience_lga"
-
-
-def head_names() -> list[str]:
-    """Every binary head of the model, in a fixed order."""
-    return [*taxonomy.THEMES, *taxonomy.FACTORS, *taxonomy.STAGES, RECOMMENDATION, AUDIENCE_LGA]
 
 
 # --------------------------------------------------------------------------- data
@@ -71,34 +65,6 @@ def read_jsonl(path: Path) -> list[dict]:
         return parse_jsonl(fh, str(path))
 
 
-def validate_example(record: dict, where: str = "") -> dict:
-    """Check one labelled example against the taxonomy and return it normalised."""
-    themes = record.get("themes") or []
-    factors = record.get("factors") or []
-    stage = record.get("stage") or None
-    for label in themes:
-        if label not in taxonomy.THEMES:
-            raise BadInput(f"{where}unknown theme {label!r}: use one of {', '.join(taxonomy.THEMES)}")
-    for label in factors:
-        if label not in taxonomy.FACTORS:
-            raise BadInput(f"{where}unknown factor {label!r}: use one of {', '.join(taxonomy.FACTORS)}")
-    if stage is not None and stage not in taxonomy.STAGES:
-        raise BadInput(f"{where}unknown stage {stage!r}: use one of {', '.join(taxonomy.STAGES)} or null")
-    recommendation = bool(record.get("recommendation"))
-    audience = record.get("audience") if recommendation else None
-    if audience is not None and audience not in taxonomy.AUDIENCES:
-        raise BadInput(f"{where}unknown audience {audience!r}: use 'council', 'lga' or null")
-    return {
-        "text": record["text"],
-        "section": record.get("section") or "",
-        "themes": sorted(set(themes)),
-        "factors": sorted(set(factors)),
-        "stage": stage,
-        "recommendation": recommendation,
-        "audience": audience,
-    }
-
-
 def load_examples(paths: Iterable[Path]) -> list[dict]:
     """Labelled examples from JSON-lines files or folders of them, validated."""
     examples = []
@@ -114,18 +80,8 @@ def load_examples(paths: Iterable[Path]) -> list[dict]:
 
 
 def label_matrix(examples: Sequence[dict]) -> np.ndarray:
-    """Binary targets, one column per head (audience only meaningful for recommendations)."""
-    names = head_names()
-    y = np.zeros((len(examples), len(names)), dtype=np.int8)
-    index = {name: i for i, name in enumerate(names)}
-    for r, ex in enumerate(examples):
-        for label in ex["themes"] + ex["factors"]:
-            y[r, index[label]] = 1
-        if ex["stage"]:
-            y[r, index[ex["stage"]]] = 1
-        y[r, index[RECOMMENDATION]] = int(ex["recommendation"])
-        y[r, index[AUDIENCE_LGA]] = int(ex["audience"] == "lga")
-    return y
+    """Binary targets, one column per head (see ``labels.indicator_matrix``)."""
+    return indicator_matrix(examples).astype(np.int8)
 
 
 def data_hash(examples: Sequence[dict]) -> str:

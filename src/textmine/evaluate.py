@@ -6,16 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import taxonomy
-from .classify import AUDIENCE_LGA, RECOMMENDATION, head_names, label_matrix
-
-AXIS_OF = {
-    **{t: "theme" for t in taxonomy.THEMES},
-    **{f: "factor" for f in taxonomy.FACTORS},
-    **{s: "stage" for s in taxonomy.STAGES},
-    RECOMMENDATION: "recommendation",
-    AUDIENCE_LGA: "audience",
-}
+from .labels import AUDIENCE_LGA, HEAD_AXES, RECOMMENDATION, head_names, indicator_matrix
 
 
 def binary_scores(truth: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -46,14 +37,14 @@ def evaluate(examples: Sequence[dict], predictions: Sequence[dict]) -> dict:
     fields as the classifier's output. The audience is scored on the passages that
     are recommendations by hand.
     """
-    truth = label_matrix(examples)
-    pred = label_matrix([{**p, "audience": p.get("audience")} for p in predictions])
+    truth = indicator_matrix(examples)
+    pred = indicator_matrix(predictions)
     names = head_names()
-    is_rec = truth[:, names.index(RECOMMENDATION)] == 1
+    is_rec = truth[:, names.index(RECOMMENDATION)]
     per_label = {}
     for j, name in enumerate(names):
         rows = is_rec if name == AUDIENCE_LGA else slice(None)
-        per_label[name] = {"axis": AXIS_OF[name], **binary_scores(truth[rows, j], pred[rows, j])}
+        per_label[name] = {"axis": HEAD_AXES[name], **binary_scores(truth[rows, j], pred[rows, j])}
     macro = {}
     for axis in ("theme", "factor", "stage"):
         labels = [v for v in per_label.values() if v["axis"] == axis and v["support"] > 0]

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import store
 from .classify import PassageClassifier, model_version
 from .corpus import Document
-from .corrections import apply_corrections
+from .corrections import apply_corrections, corrections_path, latest_corrections
 from .extract import Block, extractor_version
 from .parallel import ExtractionPool
 from .segment import blocks_to_passages
@@ -100,13 +100,17 @@ def label_passages(passages: list[dict], model: PassageClassifier, out: Path) ->
     return passages, len(todo)
 
 
+def correct_passages(passages: list[dict], out: Path) -> list[dict]:
+    """Passages with the researchers' corrections saved in ``out`` applied over the model's labels."""
+    return apply_corrections(passages, latest_corrections(corrections_path(out)))
+
+
 def publish_outputs(out: Path, passages: list[dict], errors: list[dict], extra_files: dict[str, bytes] | None = None,
                     record: dict | None = None) -> Path:
     """Write every output of the run into a new run folder, then publish it atomically."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     run_dir = store.staging_dir(out, (record or {}).get("run_id") or store.new_run_id())
-    passages = apply_corrections(out, passages)
     store.write_passages(run_dir / "passages.parquet", passages)
     store.write_errors(run_dir / "errors.csv", errors)
     for name, content in (extra_files or {}).items():
@@ -121,7 +125,6 @@ def publish_outputs(out: Path, passages: list[dict], errors: list[dict], extra_f
 def input_fingerprint(docs: list[Document], problems: list[str], model: dict, settings) -> str:
     """A hash of everything a run's outputs depend on: files, metadata, model, corrections, code."""
     from . import __version__
-    from .corrections import corrections_path
 
     digest = hashlib.sha256()
     for doc in docs:

@@ -10,8 +10,8 @@ from typing import Sequence
 from . import taxonomy
 from .classify import PassageClassifier, data_hash, load_examples, now_iso, probs_to_labels
 from .corrections import corrections_to_examples
-from .classify import validate_example
 from .evaluate import evaluate, format_report
+from .labels import validate_example
 
 
 def gather_examples(data: Sequence[Path], corrections: Sequence[Path] = ()) -> list[dict]:
@@ -108,9 +108,9 @@ def model_version_name(examples: Sequence[dict], params: dict) -> str:
     """
     import hashlib
 
-    from . import classify
+    from . import classify, labels
 
-    code = Path(classify.__file__).read_bytes() + Path(taxonomy.__file__).read_bytes()
+    code = b"".join(Path(module.__file__).read_bytes() for module in (classify, labels, taxonomy))
     digest = hashlib.sha256()
     for part in (data_hash(examples).encode(), json.dumps(params, sort_keys=True).encode(), code):
         digest.update(part)
