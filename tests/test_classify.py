@@ -221,7 +221,7 @@ def test_corrections_join_and_override_the_training_data(tmp_path, tiny_examples
 
 
 def test_the_train_flow_writes_a_versioned_model_folder(tmp_path, tiny_examples):
-    from flows.train import train_flow
+    from textmine.flows.train import train_flow
 
     data = tmp_path / "train.jsonl"
     data.write_text("\n".join(json.dumps(e) for e in tiny_examples))
@@ -237,7 +237,12 @@ def test_the_train_flow_writes_a_versioned_model_folder(tmp_path, tiny_examples)
 
 
 def test_the_comparison_scores_each_approach_out_of_fold_and_on_held_out_sets(tiny_examples):
-    from textmine.compare import compare, tfidf_logistic
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_compare", Path(__file__).parent.parent / "bench" / "compare.py")
+    bench_compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_compare)
+    compare, tfidf_logistic = bench_compare.compare, bench_compare.tfidf_logistic
 
     seen: list[tuple[set, set]] = []
 

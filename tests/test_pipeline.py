@@ -13,7 +13,7 @@ from textmine import store
 
 @pytest.fixture(scope="module")
 def pipeline():
-    from flows.pipeline import pipeline
+    from textmine.flows.pipeline import pipeline
 
     return pipeline
 
@@ -152,7 +152,7 @@ def test_a_correction_reaches_every_table_the_report_and_the_exports(pipeline, c
 
 
 def test_a_dask_run_gives_the_same_outputs_as_a_local_run(corpus, tmp_path, tiny_model_dir):
-    from flows.pipeline import with_dask
+    from textmine.flows.pipeline import with_dask
 
     local = with_dask(None)(str(corpus), str(tmp_path / "local"), str(tiny_model_dir), workers=1, timeout=60)
     dask = with_dask("local")(str(corpus), str(tmp_path / "dask"), str(tiny_model_dir), workers=1, timeout=60)
@@ -164,7 +164,7 @@ def test_a_dask_run_gives_the_same_outputs_as_a_local_run(corpus, tmp_path, tiny
 
 
 def test_serve_builds_a_deployment_with_the_given_cron(corpus, tmp_path):
-    from flows.pipeline import build_deployment
+    from textmine.flows.pipeline import build_deployment
 
     deployment = build_deployment(str(corpus), str(tmp_path / "out"), "30 1 * * 1-5", name="nightly")
     assert deployment.name == "nightly"

@@ -1,4 +1,4 @@
-"""The steps of one pipeline run as plain functions; ``flows/pipeline.py`` wraps each in a task.
+"""The steps of one pipeline run as plain functions; ``textmine.flows.pipeline`` wraps each in a task.
 
 Each step takes and returns plain data, so the whole run can also be driven
 without Prefect (see ``tests/test_pipeline.py``).
@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import store
-from .classify import PassageClassifier, model_version
-from .corpus import Document
+from .classify import PassageClassifier, model_info, model_version
+from .corpus import Document, discover
 from .corrections import apply_corrections, corrections_path, latest_corrections
 from .extract import Block, extractor_version
 from .parallel import ExtractionPool
@@ -141,6 +142,64 @@ def input_fingerprint(docs: list[Document], problems: list[str], model: dict, se
     return digest.hexdigest()
 
 
+@dataclass
+class Inputs:
+    """What a run would read, and the record of the published run it would replace."""
+
+    docs: list[Document]
+    problems: list[str]
+    fingerprint: str
+    previous: dict | None
+
+    @property
+    def unchanged(self) -> bool:
+        return self.previous is not None and self.previous.get("fingerprint") == self.fingerprint
+
+
+def read_inputs(settings) -> Inputs:
+    """The documents (hashed), manifest problems and their fingerprint, and the published run's record.
+
+    Needs only the files, the manifest, the model's description (not its weights)
+    and the corrections file: no Prefect, no model loading.
+    """
+    docs, problems = discover(settings.corpus)
+    fingerprint = input_fingerprint(docs, problems, model_info(settings.model), settings)
+    return Inputs(docs, problems, fingerprint, store.current_record(settings.out))
+
+
+def record_if_unchanged(settings, inputs: Inputs, run_id: str, started_at: float) -> dict | None:
+    """When nothing changed, append the record of a run that keeps the published outputs and return it; else None."""
+    if not inputs.unchanged:
+        return None
+    record = unchanged_record(inputs.previous, run_id, time.time() - started_at)
+    store.append_run_record(settings.out, record)
+    return record
+
+
+def unchanged_run(settings, started_at: float) -> dict | None:
+    """The whole of a run that finds nothing changed (its record), or None when there is work to do.
+
+    Decided before any Prefect import or server start, under the output folder's lock.
+    ``started_at`` (``time.time()``) is when the user started the command.
+    """
+    settings.out.mkdir(parents=True, exist_ok=True)
+    with store.run_lock(settings.out):
+        store.clean_stale_runs(settings.out)
+        return record_if_unchanged(settings, read_inputs(settings), store.new_run_id(), started_at)
+
+
+def process_start_time() -> float:
+    """When this process started, as ``time.time()`` would have said (from /proc; now where there is none)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return time.time()
+    return time.time() - uptime + start_ticks / os.sysconf("SC_CLK_TCK")
+
+
 def unchanged_record(previous: dict, run_id: str, seconds: float) -> dict:
     """The record of a run that found nothing changed and kept the published outputs."""
     return {
@@ -172,6 +231,3 @@ def summary_line(record: dict) -> str:
         + (f"; see {record['out']}/errors.csv for the files that failed." if record["errors"] else ".")
     )
 
-
-def timer() -> float:
-    return time.perf_counter()

@@ -10,8 +10,22 @@ from typing import Sequence
 from . import taxonomy
 from .classify import PassageClassifier, data_hash, load_examples, now_iso, probs_to_labels
 from .corrections import corrections_to_examples
+from .errors import BadInput
 from .evaluate import evaluate, format_report
 from .labels import validate_example
+
+
+DEFAULT_DATA = Path("corpus/training")
+
+
+def training_data(default: Path = DEFAULT_DATA) -> tuple[Path, ...]:
+    """The training data when none is named: the project's passages in a checkout, or a clear error."""
+    if not default.is_dir():
+        raise BadInput(
+            f"no training data given and there is no {default} here: pass --data FILE_OR_FOLDER "
+            "(JSON lines in the training format; a checkout of textmine has the project's own in corpus/training)"
+        )
+    return (default,)
 
 
 def gather_examples(data: Sequence[Path], corrections: Sequence[Path] = ()) -> list[dict]:
@@ -53,7 +67,10 @@ def train_model(examples: Sequence[dict], tests: dict[str, Sequence[dict]] | Non
 
 def model_card(version: str, examples: Sequence[dict], metrics: dict, comparison: dict | None = None,
                params: dict | None = None) -> str:
-    """A short model card in Markdown: data, method, scores, known weaknesses."""
+    """A short model card in Markdown: data, method, scores, known weaknesses.
+
+    ``comparison`` (from ``bench/compare.py``) adds a table of the approaches compared.
+    """
     counts = label_counts(examples)
     params = params or {}
     lines = [
@@ -77,18 +94,7 @@ def model_card(version: str, examples: Sequence[dict], metrics: dict, comparison
     for name, result in metrics.items():
         lines += [f"### {name.replace('_', ' ')} ({result['n']} passages)", "", "```", format_report(result), "```", ""]
     if comparison:
-        lines += ["## Comparison", "",
-                  "Every approach is scored on the same cross-validation folds, and trained once on all the data",
-                  "for the held-out files. Macro F1; stage is action vs outcome.", ""]
-        evaluations = list(next(iter(comparison.values())))
-        for evaluation in evaluations:
-            lines += [f"### {evaluation.replace('_', ' ')}", "",
-                      "| approach | themes | factors | stage | recommendation |", "|---|---|---|---|---|"]
-            for name, by_set in comparison.items():
-                m = by_set[evaluation]
-                lines.append(f"| {name} | {m['theme']['f1']:.3f} | {m['factor']['f1']:.3f} | "
-                             f"{m['stage_action_outcome']['f1']:.3f} | {m['recommendation']['f1']:.3f} |")
-            lines.append("")
+        lines += comparison_section(comparison)
     lines += [
         "## Known weaknesses",
         "- Trained on text the team wrote; real reports use other wording. Cross-validated scores on our own",
@@ -98,6 +104,22 @@ def model_card(version: str, examples: Sequence[dict], metrics: dict, comparison
         "  capture only partly.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def comparison_section(comparison: dict) -> list[str]:
+    """The model card's lines on compared approaches: one table of macro F1 per evaluation set."""
+    lines = ["## Comparison", "",
+             "Every approach is scored on the same cross-validation folds, and trained once on all the data",
+             "for the held-out files. Macro F1; stage is action vs outcome.", ""]
+    for evaluation in next(iter(comparison.values())):
+        lines += [f"### {evaluation.replace('_', ' ')}", "",
+                  "| approach | themes | factors | stage | recommendation |", "|---|---|---|---|---|"]
+        for name, by_set in comparison.items():
+            m = by_set[evaluation]
+            lines.append(f"| {name} | {m['theme']['f1']:.3f} | {m['factor']['f1']:.3f} | "
+                         f"{m['stage_action_outcome']['f1']:.3f} | {m['recommendation']['f1']:.3f} |")
+        lines.append("")
+    return lines
 
 
 def model_version_name(examples: Sequence[dict], params: dict) -> str:
@@ -117,8 +139,7 @@ def model_version_name(examples: Sequence[dict], params: dict) -> str:
     return "tm-" + digest.hexdigest()[:10]
 
 
-def write_model(model: PassageClassifier, folder: Path, examples: Sequence[dict], metrics: dict,
-                comparison: dict | None = None) -> Path:
+def write_model(model: PassageClassifier, folder: Path, examples: Sequence[dict], metrics: dict) -> Path:
     """Save a model folder: weights, label set, data hash, thresholds, metrics.json, MODEL_CARD.md."""
     folder = Path(folder)
     digest = data_hash(examples)
@@ -136,8 +157,8 @@ def write_model(model: PassageClassifier, folder: Path, examples: Sequence[dict]
             "labels": {axis: list(labels) for axis, labels in taxonomy.AXES.items()},
         },
     )
-    (tmp / "metrics.json").write_text(json.dumps({**metrics, "comparison": comparison or {}}, indent=2), encoding="utf-8")
-    (tmp / "MODEL_CARD.md").write_text(model_card(version, examples, metrics, comparison, model.params()), encoding="utf-8")
+    (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    (tmp / "MODEL_CARD.md").write_text(model_card(version, examples, metrics, params=model.params()), encoding="utf-8")
     if folder.exists():
         shutil.rmtree(folder)
     tmp.rename(folder)
