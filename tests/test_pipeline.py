@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 from textmine import store
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 @pytest.fixture(scope="module")
-def pipeline():
-    from textmine.flows.pipeline import pipeline
+def prefect_api():
+    """One Prefect server for this module's flow runs, found or started as `textmine run` does."""
+    from textmine.flows.server import PrefectServer
 
-    return pipeline
+    with PrefectServer() as server:
+        with server.ready():
+            yield server.api_url
+
+
+@pytest.fixture(scope="module")
+def pipeline(prefect_api):
+    """The pipeline flow (an async flow), called and waited for."""
+    from textmine.flows.pipeline import pipeline as flow
+
+    return lambda *args, **kwargs: asyncio.run(flow(*args, **kwargs))
 
 
 def test_a_run_writes_passages_and_errors_and_a_run_record(pipeline, corpus, tmp_path, tiny_model_dir):
@@ -151,11 +167,11 @@ def test_a_correction_reaches_every_table_the_report_and_the_exports(pipeline, c
     assert client.get("/api/passages", params={"factor": "flexibility"}).json()["count"] == 1
 
 
-def test_a_dask_run_gives_the_same_outputs_as_a_local_run(corpus, tmp_path, tiny_model_dir):
+def test_a_dask_run_gives_the_same_outputs_as_a_local_run(prefect_api, corpus, tmp_path, tiny_model_dir):
     from textmine.flows.pipeline import with_dask
 
-    local = with_dask(None)(str(corpus), str(tmp_path / "local"), str(tiny_model_dir), workers=1, timeout=60)
-    dask = with_dask("local")(str(corpus), str(tmp_path / "dask"), str(tiny_model_dir), workers=1, timeout=60)
+    local = asyncio.run(with_dask(None)(str(corpus), str(tmp_path / "local"), str(tiny_model_dir), workers=1, timeout=60))
+    dask = asyncio.run(with_dask("local")(str(corpus), str(tmp_path / "dask"), str(tiny_model_dir), workers=1, timeout=60))
     assert (local["passages"], local["errors"]) == (dask["passages"], dask["errors"])
     strip = lambda rows: sorted((p["id"], p["text"], tuple(p["themes"]), p["stage"]) for p in rows)  # noqa: E731
     assert strip(store.read_passages(tmp_path / "local" / "passages.parquet")) == strip(
@@ -199,3 +215,72 @@ def test_a_run_killed_midway_leaves_the_previous_outputs_and_the_next_run_comple
     record = pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
     assert record["status"] == "completed" and record["documents"] == 5
     assert "extra.pdf" in {p["file"] for p in store.read_passages(out / "passages.parquet")}
+
+
+BLOCK_PREFECT = "import sys; sys.modules['prefect'] = None; "  # any import of prefect now fails
+
+
+def test_an_unchanged_corpus_is_settled_without_importing_prefect(pipeline, corpus, tmp_path, tiny_model_dir):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    first = pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    cli = BLOCK_PREFECT + "from textmine.cli import main; main()"
+    script = BLOCK_PREFECT + "import runpy; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    for command in (
+        [sys.executable, "-c", cli, "run", str(corpus), "--out", str(out), "--model", str(tiny_model_dir)],
+        [sys.executable, "-c", script, str(ROOT / "flows" / "pipeline.py"), str(corpus), str(out), "--model", str(tiny_model_dir)],
+    ):
+        result = subprocess.run(command, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        assert f"nothing changed since run {first['run_id']}" in result.stdout
+    runs = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    assert [r["status"] for r in runs] == ["completed", "unchanged", "unchanged"]
+    (corpus / "truncated.pdf").unlink()  # a change: now the run needs Prefect, and says so by failing here
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and "prefect" in result.stderr
+
+
+def test_the_reported_time_counts_from_the_start_of_the_process():
+    import subprocess
+    import sys
+
+    code = "import time; time.sleep(1.0); from textmine.run import process_start_time; print(time.time() - process_start_time())"
+    waited = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert 1.0 <= waited < 60
+
+
+def test_a_command_finds_a_running_prefect_server_or_starts_a_temporary_one(tmp_path, monkeypatch):
+    from textmine.flows.server import PrefectServer, healthy, local_api_url
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
+    monkeypatch.setenv("PREFECT_SERVER_API_PORT", "9")  # nothing listens there
+    with PrefectServer() as started:
+        assert started.starting and not healthy(started.api_url)
+        with started.ready():
+            assert healthy(started.api_url)
+        port = started.api_url.split(":")[2].split("/")[0]
+        monkeypatch.setenv("PREFECT_SERVER_API_PORT", port)  # as if it were a `prefect server start` here
+        assert local_api_url() == started.api_url
+        monkeypatch.delenv("PREFECT_API_URL")
+        with PrefectServer() as found:
+            assert found.api_url == started.api_url and not found.starting
+    assert not healthy(started.api_url) and started.process.returncode is not None, "the temporary server is stopped"
+    assert "PREFECT_API_URL" not in os.environ
+
+
+def test_a_configured_prefect_api_is_read_from_the_environment_or_the_active_profile(tmp_path):
+    from textmine.flows.server import configured_api_url
+
+    (tmp_path / "profiles.toml").write_text(
+        'active = "team"\n[profiles.team]\nPREFECT_API_URL = "http://prefect.example:4200/api"\n[profiles.ephemeral]\n'
+    )
+    home = {"PREFECT_HOME": str(tmp_path)}
+    assert configured_api_url({**home, "PREFECT_API_URL": "http://here:1/api"}) == "http://here:1/api"
+    assert configured_api_url(home) == "http://prefect.example:4200/api"
+    assert configured_api_url({**home, "PREFECT_PROFILE": "ephemeral"}) is None
+    assert configured_api_url({"PREFECT_HOME": str(tmp_path / "nowhere")}) is None

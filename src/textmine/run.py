@@ -11,10 +11,11 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from . import store
-from .classify import PassageClassifier, model_info, model_version
+from .classify import PassageClassifier, default_model_path, load_model, model_info, model_version
 from .corpus import Document, discover
 from .corrections import apply_corrections, corrections_path, latest_corrections
 from .extract import Block, extractor_version
@@ -39,6 +40,11 @@ def extraction_key(doc: Document) -> str:
     return f"{doc.sha256}-x{extractor_version()}"
 
 
+def is_extracted(doc: Document, out: Path) -> bool:
+    """Is the document's extraction cached (so no worker process is needed for it)?"""
+    return store.has_cache(out, "extract", extraction_key(doc))
+
+
 def prepare_document(doc: Document, out: Path, pool: ExtractionPool, max_words: int = 250) -> DocResult:
     """Extract (or reuse the cached extraction of) one document and split it into passages."""
     cached = store.read_cache(out, "extract", extraction_key(doc))
@@ -59,6 +65,18 @@ def prepare_document(doc: Document, out: Path, pool: ExtractionPool, max_words: 
 
 
 BATCH = 4096  # passages classified at once
+
+
+@lru_cache(maxsize=1)
+def _load_model(folder: Path, stamp: tuple[int, ...]) -> PassageClassifier:
+    return load_model(folder)
+
+
+def cached_model(path: Path | None = None) -> PassageClassifier:
+    """The model in ``path`` (default: the shipped one), loaded once per process while its files stay the same."""
+    folder = Path(path) if path else default_model_path()
+    stamp = tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in (folder / "model.json", folder / "weights.npz"))
+    return _load_model(folder.resolve(), stamp)
 
 
 def text_key(passage: dict) -> str:

@@ -223,6 +223,10 @@ def cache_dir(out: Path, name: str) -> Path:
     return path
 
 
+def has_cache(out: Path, name: str, key: str) -> bool:
+    return (cache_dir(out, name) / f"{key}.json").exists()
+
+
 def read_cache(out: Path, name: str, key: str) -> dict | list | None:
     path = cache_dir(out, name) / f"{key}.json"
     try:

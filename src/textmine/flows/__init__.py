@@ -9,6 +9,7 @@ not import Prefect.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -29,12 +30,15 @@ def run_pipeline(settings: RunSettings, started_at: float, dask_address: str | N
         return record
     with PrefectServer() as server:
         quiet_prefect()
-        from .pipeline import with_dask
+        from .pipeline import warm_up, with_dask
 
         flow = with_dask(dask_address)
+        if server.starting:  # it takes seconds to answer: meanwhile load what the run needs
+            warm_up(settings.model)
         with server.ready():
-            return flow(str(settings.corpus), str(settings.out), str(settings.model) if settings.model else None,
-                        settings.workers, settings.timeout, started_at)
+            model = str(settings.model) if settings.model else None
+            return asyncio.run(flow(str(settings.corpus), str(settings.out), model, settings.workers, settings.timeout,
+                                    started_at))
 
 
 def serve_pipeline(settings: RunSettings, cron: str, name: str, announce: Callable[[str], None]) -> None:

@@ -18,13 +18,13 @@ from textmine.config import quiet_prefect
 quiet_prefect()
 
 from prefect import flow, task  # noqa: E402
-from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
 from textmine import parallel, report, store  # noqa: E402
 from textmine import run as steps  # noqa: E402
-from textmine.classify import load_model, model_version  # noqa: E402
+from textmine.classify import PassageClassifier, model_version  # noqa: E402
 from textmine.config import RunSettings  # noqa: E402
 from textmine.corpus import Document  # noqa: E402
 
@@ -45,9 +45,13 @@ prepare_document = task(
 )
 
 
+@task(name="load-model", cache_policy=NO_CACHE)
+def load(model_path: Path | None) -> PassageClassifier:
+    return steps.cached_model(model_path)
+
+
 @task(name="classify", cache_policy=NO_CACHE)
-def classify(passages: list[dict], model_path: Path | None, out: Path) -> tuple[list[dict], int, str]:
-    model = load_model(model_path)
+def classify(passages: list[dict], model: PassageClassifier, out: Path) -> tuple[list[dict], int, str]:
     labelled, fresh = steps.label_passages(passages, model, out)
     return labelled, fresh, model_version(model)
 
@@ -67,22 +71,22 @@ def publish(out: Path, passages: list[dict], errors: list[dict], files: dict[str
     return steps.publish_outputs(out, passages, errors, files, record=record)
 
 
-def publish_artifacts(record: dict, tables: dict, summary: list[str]) -> None:
+async def publish_artifacts(record: dict, tables: dict, summary: list[str]) -> None:
     """Key tables and the summary next to the run in the Prefect UI."""
-    create_markdown_artifact(
+    await acreate_markdown_artifact(
         key="textmine-run-summary",
         markdown="## textmine run\n\n" + steps.summary_line(record) + "\n\n" + "\n".join(f"- {s}" for s in summary),
         description="Summary of the textmine run",
     )
     prev = tables["prevalence"]
     by_time = prev[(prev.axis == "theme") & (prev.council == "all") & (prev.period == "all") & (prev.doc_type == "all")]
-    create_table_artifact(
+    await acreate_table_artifact(
         key="textmine-theme-by-timepoint",
         table=by_time[["label", "timepoint", "passages", "total", "share", "ci_low", "ci_high"]].round(4).to_dict("records"),
         description="Theme prevalence by timepoint (share of passages, 95% Wilson interval)",
     )
     comp = tables["recommendation_comparison"].dropna(subset=["std_residual"]).sort_values("std_residual", ascending=False)
-    create_table_artifact(
+    await acreate_table_artifact(
         key="textmine-recommendation-residuals",
         table=comp.head(12)[["council", "theme", "recommendations", "expected", "std_residual", "p_value"]].round(4).to_dict("records"),
         description="Councils x recommendation themes with the largest excess (adjusted residuals)",
@@ -99,13 +103,21 @@ def _progress(done: int, total: int, name: str) -> None:
         sys.stderr.flush()
 
 
+def warm_up(model: Path | None) -> None:
+    """Load the model and the plotting library into this process: done while a temporary server starts."""
+    steps.cached_model(model)
+    import matplotlib.pyplot  # noqa: F401  (the report's charts)
+
+
+# An async flow: a sync flow call waits up to a second more for its heartbeat thread to stop.
 @flow(name="textmine-run", log_prints=True)
-def pipeline(corpus: str, out: str, model: str | None = None, workers: int = 0, timeout: float = 120.0,
-             started_at: float | None = None) -> dict:
+async def pipeline(corpus: str, out: str, model: str | None = None, workers: int = 0, timeout: float = 120.0,
+                   started_at: float | None = None) -> dict:
     """Process every PDF below ``corpus`` into classified passages in ``out``.
 
     ``started_at`` (``time.time()``) is when the user started the command, so the
-    recorded time is the time they waited; by default, when the flow starts.
+    recorded time is the time they waited; by default, when the flow starts. Run it
+    with ``asyncio.run(pipeline(corpus, out))``.
     """
     settings = RunSettings(Path(corpus), Path(out), Path(model) if model else None, workers, timeout)
     started_at = started_at or time.time()
@@ -116,13 +128,15 @@ def pipeline(corpus: str, out: str, model: str | None = None, workers: int = 0, 
         inputs = steps.read_inputs(settings)
         record = steps.record_if_unchanged(settings, inputs, run_id, started_at)
         if record is not None:
-            create_markdown_artifact(key="textmine-run-summary", markdown="## textmine run\n\n" + steps.summary_line(record))
+            await acreate_markdown_artifact(key="textmine-run-summary", markdown="## textmine run\n\n" + steps.summary_line(record))
             return record
         docs, problems = inputs.docs, inputs.problems
-        with parallel.run_pool(min(settings.worker_count, max(len(docs), 1)), settings.timeout):
+        to_extract = sum(not steps.is_extracted(doc, settings.out) for doc in docs)
+        with parallel.run_pool(min(settings.worker_count, max(to_extract, 1)), settings.timeout):
             futures = [
                 prepare_document.submit(doc, settings.out, settings.max_passage_words, settings.timeout) for doc in docs
             ]
+            classifier = load(settings.model)  # loads here while the documents are extracted
             results = []
             for i, future in enumerate(futures, start=1):
                 results.append(future.result())
@@ -131,7 +145,7 @@ def pipeline(corpus: str, out: str, model: str | None = None, workers: int = 0, 
         errors = [{"file": r.file, "step": r.step, "error": r.error} for r in results if r.error]
         errors += [{"file": "manifest.csv", "step": "discover", "error": p} for p in problems]
         # quote(): hand big lists to tasks without Prefect walking every passage
-        labelled, fresh, version = classify(quote(passages), settings.model, settings.out)
+        labelled, fresh, version = classify(quote(passages), quote(classifier), settings.out)
         labelled = correct(quote(labelled), settings.out)  # before anything counts them: one set of labels
         record = {
             "run_id": run_id,
@@ -152,7 +166,7 @@ def pipeline(corpus: str, out: str, model: str | None = None, workers: int = 0, 
         record["seconds"] = round(time.time() - started_at, 2)
         publish(settings.out, quote(labelled), quote(errors), quote(files), record)
         store.append_run_record(settings.out, record)
-    publish_artifacts(record, tables, summary)
+    await publish_artifacts(record, tables, summary)
     return record
 
 

@@ -136,6 +136,11 @@ class PrefectServer:
         os.environ["PREFECT_API_URL"] = self.api_url
         return self
 
+    @property
+    def starting(self) -> bool:
+        """Is a temporary server starting up (so the caller has time to do other work)?"""
+        return self.process is not None
+
     def ready(self) -> AbstractContextManager:
         """Wait for a temporary server to answer, then a context in which Prefect uses this API."""
         if self.api_url is None:
