@@ -220,7 +220,7 @@ def test_corrections_join_and_override_the_training_data(tmp_path, tiny_examples
     assert by_text["A brand new corrected passage."]["stage"] == "outcome"
 
 
-def test_the_train_flow_writes_a_versioned_model_folder(tmp_path, tiny_examples):
+def test_the_train_flow_writes_a_versioned_model_folder(prefect_api, tmp_path, tiny_examples):
     from textmine.flows.train import train_flow
 
     data = tmp_path / "train.jsonl"

@@ -118,8 +118,8 @@ def test_a_fresh_install_of_the_wheel_runs_without_reportlab_and_has_no_flows_pa
     (site,) = (venv / "lib").glob("python3*/site-packages")
     (site / "test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     (site / "test_no_typesetting.pth").write_text("import sys; sys.modules.update(reportlab=None, pyphen=None)\n")
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
-    env.pop("PYTHONPATH", None)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PREFECT_API_URL")}  # its own temporary server
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
 
     def python_c(code: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(python), "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)

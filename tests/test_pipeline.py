@@ -17,16 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def prefect_api():
-    """One Prefect server for this module's flow runs, found or started as `textmine run` does."""
-    from textmine.flows.server import PrefectServer
-
-    with PrefectServer() as server:
-        with server.ready():
-            yield server.api_url
-
-
-@pytest.fixture(scope="module")
 def pipeline(prefect_api):
     """The pipeline flow (an async flow), called and waited for."""
     from textmine.flows.pipeline import pipeline as flow
