@@ -181,7 +181,7 @@ def start_up(args) -> None:
         write_manifest(corpus, master)
         env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
         env["PREFECT_HOME"] = str(Path(tmp) / "prefect-home")  # a fresh Prefect database, as on a new machine
-        rows = []
+        rows = [("load average (1, 5, 15 min) at the start", ", ".join(f"{x:.1f}" for x in os.getloadavg()))]
 
         def measure(what: str, run_env: dict) -> None:
             wall, _, record = timed_run(corpus, out, args.workers, run_env)
@@ -203,6 +203,8 @@ def start_up(args) -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+    rows.append(("load average (1, 5, 15 min) at the end", ", ".join(f"{x:.1f}" for x in os.getloadavg())
+                 + f" on {os.cpu_count()} cores: other work on the machine slows every figure"))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:{width}}  {value}")

@@ -83,6 +83,13 @@ def test_run_refuses_a_missing_corpus(tmp_path):
     assert result.exit_code == 1 and "does not exist" in result.output
 
 
+def test_train_without_data_outside_a_checkout_asks_for_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["train"])
+    assert result.exit_code == 1
+    assert "no training data given and there is no corpus/training here: pass --data" in result.output
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     """textmine built as a wheel, once for this module."""
