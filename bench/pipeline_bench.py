@@ -11,7 +11,13 @@ all measured in one run on this machine:
 - pages/s and passages/s of the first run, and the peak memory of the whole process
   tree (sampled from /proc every 0.1 s).
 
-Usage: python bench/pipeline_bench.py [-n 100] [--workers 0]
+With ``--start-up`` it measures instead what an analyst waits for on a corpus of
+30 documents after the first run: an unchanged re-run, and a run after adding one
+new document, with no Prefect server running (textmine starts a temporary one)
+and with a ``prefect server start`` running (found at its address, or named by
+``PREFECT_API_URL``), which the bench starts and stops.
+
+Usage: python bench/pipeline_bench.py [-n 100] [--workers 0] [--start-up]
 """
 
 from __future__ import annotations
@@ -91,10 +97,10 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def timed_run(corpus: Path, out: Path, workers: int) -> tuple[float, int, dict]:
+def timed_run(corpus: Path, out: Path, workers: int, env: dict | None = None) -> tuple[float, int, dict]:
     cmd = [str(Path(sys.executable).with_name("textmine")), "run", str(corpus), "--out", str(out), "--workers", str(workers)]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     peak = 0
     done = threading.Event()
 
@@ -126,13 +132,96 @@ def touch(corpus: Path, share: float, seed: int = 2) -> int:
     return len(chosen)
 
 
+def write_manifest(corpus: Path, master: Path) -> None:
+    """The master corpus's manifest rows for the PDFs now in ``corpus``."""
+    header, *rows = (master / "manifest.csv").read_text().splitlines()
+    present = {p.name for p in corpus.glob("*.pdf")}
+    (corpus / "manifest.csv").write_text("\n".join([header, *(r for r in rows if r.split(",")[0] in present)]) + "\n")
+
+
+def add_document(corpus: Path, master: Path, name: str) -> None:
+    shutil.copy(master / name, corpus / name)
+    write_manifest(corpus, master)
+
+
+def start_prefect_server(env: dict) -> tuple[subprocess.Popen, int]:
+    """``prefect server start`` on a free port; returns the process and its port once it answers."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    prefect = str(Path(sys.executable).with_name("prefect"))
+    proc = subprocess.Popen([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    api = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{api}/health", timeout=1) as response:
+                if response.status == 200:
+                    return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("prefect server start did not answer within 120 s")
+
+
+def start_up(args) -> None:
+    """The waits of an analyst on a corpus of 30 documents: unchanged, and one new document."""
+    n = 30
+    master = build_corpus(ROOT / "bench" / f".corpus-{n + 3}", n + 3)
+    names = sorted(p.name for p in master.glob("*.pdf"))
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus, out = Path(tmp) / "corpus", Path(tmp) / "out"
+        corpus.mkdir()
+        for name in names[:n]:
+            shutil.copy(master / name, corpus / name)
+        write_manifest(corpus, master)
+        env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+        env["PREFECT_HOME"] = str(Path(tmp) / "prefect-home")  # a fresh Prefect database, as on a new machine
+        rows = [("load average (1, 5, 15 min) at the start", ", ".join(f"{x:.1f}" for x in os.getloadavg()))]
+
+        def measure(what: str, run_env: dict) -> None:
+            wall, _, record = timed_run(corpus, out, args.workers, run_env)
+            rows.append((what, f"{wall:.1f} s wall (reported {record['seconds']:.1f} s; {record['status']}, "
+                               f"{record['extracted']} extracted, {record['classified']} classified)"))
+
+        measure(f"first run, {n} documents, no server", env)
+        measure("unchanged re-run, no server", env)
+        add_document(corpus, master, names[n])
+        measure("one new document, no server (temporary server)", env)
+        server, port = start_prefect_server(env)
+        found = {**env, "PREFECT_SERVER_API_PORT": str(port)}  # where textmine looks for a running server
+        try:
+            measure("unchanged re-run, server running", found)
+            add_document(corpus, master, names[n + 1])
+            measure("one new document, server running (found at its port)", found)
+            add_document(corpus, master, names[n + 2])
+            measure("one new document, server named by PREFECT_API_URL", {**env, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"})
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    rows.append(("load average (1, 5, 15 min) at the end", ", ".join(f"{x:.1f}" for x in os.getloadavg())
+                 + f" on {os.cpu_count()} cores: other work on the machine slows every figure"))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:{width}}  {value}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=100, help="documents in the corpus")
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--first-only", action="store_true",
                         help="only the first run (time and peak memory), e.g. for -n 1000")
+    parser.add_argument("--start-up", action="store_true",
+                        help="the waits after a first run on 30 documents: unchanged, one new document, with and without a server")
     args = parser.parse_args()
+    if args.start_up:
+        start_up(args)
+        return
     master = build_corpus(ROOT / "bench" / f".corpus-{args.n}", args.n)
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"

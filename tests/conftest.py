@@ -61,6 +61,26 @@ def browser_fixtures(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def prefect_api():
+    """One Prefect server for the flow runs of the session, found or started as `textmine run` does."""
+    from textmine.flows.server import PrefectServer
+
+    with PrefectServer() as server:
+        with server.ready():
+            yield server.api_url
+
+
+@pytest.fixture(scope="session")
+def pipeline(prefect_api):
+    """The pipeline flow (an async flow), called and waited for."""
+    import asyncio
+
+    from textmine.flows.pipeline import pipeline as flow
+
+    return lambda *args, **kwargs: asyncio.run(flow(*args, **kwargs))
+
+
+@pytest.fixture(scope="session")
 def tiny_examples() -> list[dict]:
     """A handful of labelled passages, enough to train and reload a model."""
     from textmine.classify import validate_example

@@ -11,6 +11,7 @@ import pytest
 from scipy.stats import chi2_contingency
 
 from textmine import aggregate as ag
+from textmine.labels import head_names
 from textmine.report import output_files
 
 
@@ -18,7 +19,7 @@ def p(file, council, timepoint, date, themes=(), factors=(), stage=None, rec=Fal
     return {"id": f"{file}-{text}", "file": file, "council": council, "timepoint": timepoint, "date": date,
             "doc_type": "follow_up", "page": 1, "section": None, "kind": "paragraph", "text": text,
             "themes": list(themes), "factors": list(factors), "stage": stage, "recommendation": rec,
-            "audience": audience, "scores": {"working_together": 0.7}, "label_source": "model"}
+            "audience": audience, "scores": [0.7] * len(head_names()), "label_source": "model"}
 
 
 PASSAGES = pd.DataFrame([

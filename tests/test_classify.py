@@ -395,8 +395,8 @@ def test_corrections_change_the_next_model(tmp_path, tiny_examples):
     assert after.predict_proba([target])[0, j] > before.predict_proba([target])[0, j] + 0.2
 
 
-def test_the_train_flow_writes_a_versioned_model_folder(tmp_path, tiny_examples):
-    from flows.train import train_flow
+def test_the_train_flow_writes_a_versioned_model_folder(prefect_api, tmp_path, tiny_examples):
+    from textmine.flows.train import train_flow
 
     data = tmp_path / "train.jsonl"
     data.write_text("\n".join(json.dumps(e) for e in tiny_examples))
@@ -409,6 +409,42 @@ def test_the_train_flow_writes_a_versioned_model_folder(tmp_path, tiny_examples)
     assert metrics["held_out_other"]["n"] == 6
     again = load_model_folder(tmp_path / "models" / "default")
     assert again.info_["version"] == folder.name
+
+
+def test_the_comparison_scores_each_approach_out_of_fold_and_on_held_out_sets(tiny_examples):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_compare", Path(__file__).parent.parent / "bench" / "compare.py")
+    bench_compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_compare)
+    compare, tfidf_logistic = bench_compare.compare, bench_compare.tfidf_logistic
+
+    seen: list[tuple[set, set]] = []
+
+    def recording(train, test):
+        seen.append(({e["text"] for e in train}, {e["text"] for e in test}))
+        return tfidf_logistic(train, test)
+
+    held_out = tiny_examples[:5]
+    results = compare(tiny_examples[5:], {"extra": held_out}, folds=3, approaches={"recorded": recording})
+    folds, final = seen[:3], seen[3]
+    assert all(not (train & test) for train, test in folds), "a fold was scored by a model trained on it"
+    assert set().union(*(test for _, test in folds)) == {e["text"] for e in tiny_examples[5:]}
+    assert final[1] == {e["text"] for e in held_out} and not (final[0] & final[1])
+    assert set(results["recorded"]) == {"cross_validated", "held_out_extra"}
+    assert 0.0 <= results["recorded"]["held_out_extra"]["theme"]["f1"] <= 1.0
+
+
+def test_the_model_card_tabulates_the_comparison_per_evaluation_set(tiny_examples):
+    from textmine.training import model_card
+
+    macro = {axis: {"f1": f1} for axis, f1 in
+             (("theme", 0.81), ("factor", 0.7), ("stage_action_outcome", 0.75), ("recommendation", 0.9))}
+    card = model_card("tm-x", tiny_examples, {}, {"plain": {"cross_validated": macro, "held_out_extra": macro}},
+                      {"nb_weight": 0.5})
+    assert "### cross validated" in card and "### held out extra" in card
+    assert card.count("| plain | 0.810 | 0.700 | 0.750 | 0.900 |") == 2
+    assert "weight 0.5" in card and "averaged in (weight 0)" in card and "factor 2" in card
 
 
 def test_a_model_version_changes_with_the_data_and_with_the_settings(tiny_examples):

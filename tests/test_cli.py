@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -78,25 +83,66 @@ def test_run_refuses_a_missing_corpus(tmp_path):
     assert result.exit_code == 1 and "does not exist" in result.output
 
 
-def test_a_plain_non_editable_install_has_the_flows_templates_and_default_model(tmp_path):
-    import subprocess
-    import sys
+def test_train_without_data_outside_a_checkout_asks_for_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["train"])
+    assert result.exit_code == 1
+    assert "no training data given and there is no corpus/training here: pass --data" in result.output
 
-    wheel_dir, target = tmp_path / "wheel", tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheel_dir), str(ROOT)],
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """textmine built as a wheel, once for this module."""
+    folder = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(folder), str(ROOT)],
                    check=True, capture_output=True)
-    (wheel,) = wheel_dir.glob("textmine-*.whl")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+    (built,) = folder.glob("textmine-*.whl")
+    return built
+
+
+def test_the_wheel_ships_only_the_textmine_package_and_run_dependencies(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        requires = [line for line in archive.read(metadata).decode().splitlines() if line.startswith("Requires-Dist:")]
+    assert {name.split("/")[0] for name in names} == {"textmine", metadata.split("/")[0]}
+    assert {"textmine/flows/pipeline.py", "textmine/flows/train.py", "textmine/_models/default/model.json",
+            "textmine/_models/default/weights.npz", "textmine/templates/index.html"} <= set(names)
+    assert "textmine/compare.py" not in names
+    typesetting = [line for line in requires if "reportlab" in line or "pyphen" in line]
+    assert typesetting and all("; extra == " in line for line in typesetting), typesetting  # only with an extra
+
+
+def test_a_fresh_install_of_the_wheel_runs_without_reportlab_and_has_no_flows_package(wheel, tmp_path, fixtures):
+    """The wheel alone in a new venv: its dependencies come from this test environment instead of PyPI
+    (the same packages, not downloaded again), with reportlab and pyphen blocked, so the run proves that
+    nothing on its path imports them."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)],
                    check=True, capture_output=True)
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import textmine, flows.pipeline, textmine.web;"
-        "from textmine.classify import default_model_path, load_model;"
-        "p = default_model_path(); assert str(p).startswith(sys.argv[1]), p;"
-        "print(load_model().predict(['Caseloads are far too high.'])[0]['themes'])"
-    )
-    result = subprocess.run([sys.executable, "-c", code, str(target)], cwd=tmp_path, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "capacity_and_resources" in result.stdout
+    (site,) = (venv / "lib").glob("python3*/site-packages")
+    (site / "test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    (site / "test_no_typesetting.pth").write_text("import sys; sys.modules.update(reportlab=None, pyphen=None)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PREFECT_API_URL")}  # its own temporary server
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+
+    def python_c(code: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(python), "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+
+    assert "No module named 'flows'" in python_c("import flows").stderr
+    assert "halted" in python_c("import reportlab").stderr  # the block works
+    where = python_c("import textmine.flows.pipeline as m; print(m.__file__)")
+    assert where.stdout.startswith(str(site)), where.stderr
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(fixtures["features-formal"], corpus / "report.pdf")
+    run = subprocess.run([str(venv / "bin" / "textmine"), "run", str(corpus), "--out", str(tmp_path / "out")],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "textmine run completed: 1 documents (1 extracted" in run.stdout
+    assert (tmp_path / "out" / "report.html").exists() and (tmp_path / "out" / "passages.parquet").exists()
 
 
 @pytest.fixture

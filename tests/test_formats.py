@@ -244,8 +244,7 @@ def test_an_unknown_suffix_is_refused_by_name(tmp_path):
 
 
 def test_a_run_over_a_mixed_folder_reads_every_format_and_reports_each_bad_file(format_fixtures, tmp_path, tiny_model_dir,
-                                                                              tesseract):
-    from flows.pipeline import pipeline
+                                                                              tesseract, pipeline):
     from textmine import store
     from textmine.run import summary_line
 

@@ -10,9 +10,10 @@ import textwrap
 import pytest
 
 from textmine import store
-from textmine.corrections import apply_corrections, corrections_to_examples, latest_corrections, save_correction
+from textmine.corrections import corrections_to_examples, latest_corrections, save_correction
 from textmine.errors import BadInput
-from textmine.run import publish_outputs
+from textmine.labels import PASSAGE_COLUMNS, head_names
+from textmine.run import correct_passages, publish_outputs
 
 PASSAGE = {
     "id": "p1", "file": "a.pdf", "council": "A", "date": None, "timepoint": "12m", "doc_type": "follow_up",
@@ -20,14 +21,15 @@ PASSAGE = {
     "lead_in": None, "table": 0, "row": 2, "col": 1, "row_header": "Practice", "col_header": "A year on",
     "boxed": False, "ocr": False, "ocr_confidence": None,
     "themes": ["practice_and_service_delivery"], "factors": [], "stage": "outcome", "recommendation": False,
-    "audience": None, "scores": {"outcome": 0.91, "action": 0.2}, "label_source": "model",
+    "audience": None, "scores": [0.91 if head == "outcome" else 0.123456 for head in head_names()], "label_source": "model",
 }
 
 
 def test_passages_round_trip_through_parquet(tmp_path):
     store.write_passages(tmp_path / "p.parquet", [PASSAGE])
     (back,) = store.read_passages(tmp_path / "p.parquet")
-    assert back == PASSAGE
+    scores = {head: 0.91 if head == "outcome" else 0.1235 for head in head_names()}  # rounded to 4 places
+    assert back == {**dict.fromkeys(PASSAGE_COLUMNS), **PASSAGE, "scores": scores}
 
 
 def test_publish_switches_all_outputs_at_once_and_keeps_a_few_runs(tmp_path):
@@ -79,11 +81,12 @@ def test_corrections_win_over_model_labels_and_survive_republishing(tmp_path):
     assert latest["author"] == "ben"
     assert latest["labels"]["recommendation"] is True and latest["labels"]["audience"] == "council"
     assert latest["labels"]["themes"] == ["voice_of_the_child"], "a later correction builds on the earlier one"
-    (applied,) = apply_corrections(tmp_path, [PASSAGE])
+    (applied,) = correct_passages([PASSAGE], tmp_path)
     assert applied["label_source"] == "human" and applied["recommendation"] is True
-    publish_outputs(tmp_path, [PASSAGE], [], record={"run_id": "r1"})
+    assert PASSAGE["label_source"] == "model", "the passage given is left as it was"
+    publish_outputs(tmp_path, [applied], [], record={"run_id": "r1"})
     (published,) = store.read_passages(tmp_path / "passages.parquet")
-    assert published["label_source"] == "human"
+    assert published["label_source"] == "human" and published["themes"] == ["voice_of_the_child"]
     (example,) = corrections_to_examples(tmp_path / "corrections.sqlite")
     assert example["text"] == PASSAGE["text"] and example["source"] == "correction"
 

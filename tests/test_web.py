@@ -18,10 +18,12 @@ from textmine.run import publish_outputs
 from textmine.errors import BadInput
 from textmine.guard import Site, check_request
 from textmine.web import MAX_BODY, create_app, parse_tokens
+from textmine.labels import PASSAGE_COLUMNS, head_names
 
 
 def passage(i, file, council, timepoint, text, themes=(), factors=(), stage=None, rec=False, audience=None, certainty=0.9):
-    scores = {"working_together": 0.5 + certainty / 2 if "working_together" in themes else 0.5 - certainty / 2}
+    """A passage whose every score is ``certainty`` / 2 away from 0.5: above it for working_together when it has that theme."""
+    scores = [0.5 + certainty / 2 if head == "working_together" and head in themes else 0.5 - certainty / 2 for head in head_names()]
     return {"id": f"p{i}", "file": file, "council": council, "date": "2014-06-01" if timepoint else None,
             "timepoint": timepoint, "doc_type": "follow_up", "page": 1 + i // 3, "section": "Findings", "kind": "paragraph",
             "text": text, "themes": list(themes), "factors": list(factors), "stage": stage, "recommendation": rec,
@@ -86,7 +88,7 @@ def test_the_passage_page_lists_and_counts_filtered_passages(client):
 def test_the_api_filters_on_every_field(client, params, ids):
     body = client.get("/api/passages", params=params).json()
     assert [p["id"] for p in body["passages"]] == ids and body["count"] == len(ids)
-    assert set(body["passages"][0]) == set(store.PASSAGE_COLUMNS)
+    assert set(body["passages"][0]) == set(PASSAGE_COLUMNS)
 
 
 @pytest.mark.parametrize(
@@ -351,8 +353,8 @@ DEEP = "[" * 5000 + "]" * 5000
         ("PUT", "/api/passages/p1/labels", {"json": {"stage": ["action"]}}, 400, "unknown stage ['action']"),
         ("PUT", "/api/passages/p1/labels", {"json": {"stage": {"a": 1}}}, 400, "unknown stage"),
         ("PUT", "/api/passages/p1/labels", {"json": {"audience": ["lga"]}}, 400, "unknown audience"),
-        ("PUT", "/api/passages/p1/labels", {"json": {"themes": [["working_together"]]}}, 400, "must be a list of label ids"),
-        ("PUT", "/api/passages/p1/labels", {"json": {"themes": "working_together"}}, 400, "must be a list of label ids"),
+        ("PUT", "/api/passages/p1/labels", {"json": {"themes": [["working_together"]]}}, 400, "must be a list of theme ids"),
+        ("PUT", "/api/passages/p1/labels", {"json": {"themes": "working_together"}}, 400, "must be a list of theme ids"),
         ("PUT", "/api/passages/p1/labels", {"content": DEEP}, 400, "nested too deeply"),
         ("PUT", "/api/passages/p1/labels", {"content": '{"themes": ' + DEEP + "}"}, 400, "nested too deeply"),
         ("PUT", "/api/passages/p1/labels", {"content": b'{"stage": "\xff"}'}, 400, "not UTF-8 text (byte 0xff at position 11)"),

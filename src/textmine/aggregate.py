@@ -9,11 +9,13 @@ written empty. Headings are never passages, so they never count.
 from __future__ import annotations
 
 import math
+
 import numpy as np
 import pandas as pd
 
 from . import taxonomy
 from .corpus import TIMEPOINTS, period
+from .labels import HEAD_AXES, LABEL_FIELDS, head_names, indicator_matrix, join_labels
 
 ALL = "all"
 GROUP_COLUMNS = ("council", "timepoint", "period", "doc_type")
@@ -62,18 +64,16 @@ def prepare(passages: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def indicators(df: pd.DataFrame) -> pd.DataFrame:
+    """One boolean column per head (``labels.head_names``), one row per passage: does it carry the head."""
+    return pd.DataFrame(indicator_matrix(df[list(LABEL_FIELDS)].to_dict("records")), columns=head_names(), index=df.index)
+
+
 def label_indicators(df: pd.DataFrame) -> pd.DataFrame:
-    """One boolean column per (axis, label): does the passage carry it."""
-    cols = {}
-    n = len(df)
-    for theme in taxonomy.THEMES:
-        cols[("theme", theme)] = np.fromiter((theme in v for v in df["themes"]), dtype=bool, count=n)
-    for factor in taxonomy.FACTORS:
-        cols[("factor", factor)] = np.fromiter((factor in v for v in df["factors"]), dtype=bool, count=n)
-    for stage in taxonomy.STAGES:
-        cols[("stage", stage)] = (df["stage"] == stage).to_numpy(dtype=bool)
-    out = pd.DataFrame(cols, index=df.index)
-    out.columns = pd.MultiIndex.from_tuples(out.columns, names=["axis", "label"])
+    """The indicators of the taxonomy's labels, with columns (axis, label) as the tables name them."""
+    heads = [head for head in head_names() if HEAD_AXES[head] in taxonomy.AXES]
+    out = indicators(df)[heads]
+    out.columns = pd.MultiIndex.from_tuples([(HEAD_AXES[head], head) for head in heads], names=["axis", "label"])
     return out
 
 
@@ -127,14 +127,24 @@ def document_prevalence(passages: pd.DataFrame) -> pd.DataFrame:
     return _group_rows(df, counts, "documents")
 
 
+def _is_recommendation(df: pd.DataFrame) -> pd.Series:
+    return df["recommendation"].fillna(False).astype(bool)
+
+
 def recommendations(passages: pd.DataFrame) -> pd.DataFrame:
-    """The recommendation passages with their council, audience and labels."""
+    """The recommendation passages with their council, audience and labels (themes and factors as lists)."""
     df = prepare(passages)
-    rec = df[df["recommendation"].fillna(False).astype(bool)]
-    out = rec[["id", "file", "council", "date", "timepoint", "doc_type", "page", "section", "audience", "text"]].copy()
-    out.insert(8, "themes", [";".join(v) for v in rec["themes"]])
-    out.insert(9, "factors", [";".join(v) for v in rec["factors"]])
-    return out.reset_index(drop=True)
+    columns = ["id", "file", "council", "date", "timepoint", "doc_type", "page", "section", "themes", "factors", "audience", "text"]
+    return df.loc[_is_recommendation(df), columns].reset_index(drop=True)
+
+
+def to_csv(table: pd.DataFrame) -> bytes:
+    """A table as CSV bytes, lists of labels joined into one cell (``labels.join_labels``), safe to open
+    in a spreadsheet (``safe.table_to_csv``)."""
+    from .safe import table_to_csv
+
+    lists = [c for c in ("themes", "factors") if c in table]
+    return table_to_csv(table.assign(**{c: table[c].map(join_labels) for c in lists}))
 
 
 def chi_square(table: np.ndarray) -> dict:
@@ -173,10 +183,12 @@ def recommendation_comparison(passages: pd.DataFrame) -> pd.DataFrame:
     degrees of freedom and p-value repeat on every row; ``note`` says when a test
     could not be made.
     """
-    rec = recommendations(passages)
-    councils = sorted(rec["council"].unique())
+    df = prepare(passages)
+    rec = _is_recommendation(df)
     themes = list(taxonomy.THEMES)
-    table = np.array([[sum(t in r.split(";") for r in rec.loc[rec["council"] == c, "themes"]) for t in themes] for c in councils])
+    counts = indicators(df).loc[rec, themes].groupby(df.loc[rec, "council"], sort=True).sum()
+    councils = list(counts.index)
+    table = counts.to_numpy(dtype=int)
     columns = ["council", "theme", "recommendations", "expected", "std_residual", "chi2", "dof", "p_value", "note"]
     if not councils:
         return pd.DataFrame(columns=columns)
@@ -214,9 +226,10 @@ def stage_shift(passages: pd.DataFrame, before: str = "3-6m", after: str = "12m"
     df = prepare(passages)
     stages = list(taxonomy.STAGES)
     staged = df[df["stage"].isin(stages)]
+    has = indicators(staged)
     rows = []
     for theme in [ALL, *taxonomy.THEMES]:
-        part = staged if theme == ALL else staged.loc[np.array([theme in v for v in staged["themes"]], dtype=bool)]
+        part = staged if theme == ALL else staged[has[theme]]
         timepoints = [t for t in TIMEPOINTS if t in set(part["timepoint"])] + sorted(
             set(part["timepoint"]) - set(TIMEPOINTS)
         )
@@ -241,11 +254,12 @@ def stage_shift(passages: pd.DataFrame, before: str = "3-6m", after: str = "12m"
 def cooccurrence(passages: pd.DataFrame) -> pd.DataFrame:
     """How often each theme and factor are carried by the same passage."""
     df = prepare(passages)
+    has = indicators(df)
     rows = []
     for theme in taxonomy.THEMES:
-        has_theme = np.array([theme in v for v in df["themes"]], dtype=bool)
+        has_theme = has[theme].to_numpy()
         for factor in taxonomy.FACTORS:
-            has_factor = np.array([factor in v for v in df["factors"]], dtype=bool)
+            has_factor = has[factor].to_numpy()
             both = int((has_theme & has_factor).sum())
             either = int((has_theme | has_factor).sum())
             rows.append(
@@ -277,7 +291,7 @@ def data_gaps(passages: pd.DataFrame) -> list[str]:
     councils = sorted(set(df["council"]) - {MISSING})
     if len(councils) == 1:
         notes.append(f"Only one council ({councils[0]}): there is nothing to compare councils with.")
-    if not df["recommendation"].fillna(False).astype(bool).any():
+    if not _is_recommendation(df).any():
         notes.append("No passage was classified as a recommendation: there is no recommendations chart.")
     tps = set(df["timepoint"])
     if not {"3-6m", "12m"} <= tps:

@@ -59,15 +59,11 @@ def run(corpus: Path, out: Path, model: Path | None, workers: int, timeout: floa
 
         textmine run corpus/sample --out outputs/sample
     """
-    from .config import RunSettings, quiet_prefect
+    from .config import RunSettings
+    from .flows import run_pipeline
+    from .run import process_start_time, summary_line
 
-    RunSettings(corpus, out, model, workers, timeout)  # validate before starting Prefect
-    quiet_prefect()
-    from flows.pipeline import with_dask
-
-    from .run import summary_line
-
-    record = with_dask(dask_address)(str(corpus), str(out), str(model) if model else None, workers, timeout)
+    record = run_pipeline(RunSettings(corpus, out, model, workers, timeout), process_start_time(), dask_address)
     click.echo(summary_line(record))
 
 
@@ -89,17 +85,10 @@ def serve(corpus: Path, out: Path, cron: str, model: Path | None, name: str) -> 
 
         textmine serve corpus/sample --out outputs/sample --cron "0 2 * * *"
     """
-    from .config import RunSettings, quiet_prefect
+    from .config import RunSettings
+    from .flows import serve_pipeline
 
-    RunSettings(corpus, out, model)
-    quiet_prefect()
-    from prefect import serve as prefect_serve
-
-    from flows.pipeline import build_deployment
-
-    deployment = build_deployment(str(corpus), str(out), cron, str(model) if model else None, name)
-    click.echo(f"serving deployment textmine-run/{name} on schedule {cron!r}; Ctrl-C to stop")
-    prefect_serve(deployment)
+    serve_pipeline(RunSettings(corpus, out, model), cron, name, announce=click.echo)
 
 
 @main.command()
@@ -182,7 +171,7 @@ def evaluate(file: Path, model: Path | None, as_json: bool) -> None:
 
 @main.command()
 @click.option("--data", type=click.Path(exists=True, path_type=Path), multiple=True,
-              help="Training JSON-lines file or folder (repeatable); default: corpus/training.")
+              help="Training JSON-lines file or folder (repeatable); default: corpus/training, in a checkout.")
 @click.option("--corrections", type=click.Path(path_type=Path), multiple=True,
               help="A corrections.sqlite saved by the browser (repeatable).")
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("models"), show_default=True,
@@ -190,30 +179,24 @@ def evaluate(file: Path, model: Path | None, as_json: bool) -> None:
 @click.option("--test", "test_files", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True,
               help="Held-out labelled file to score the model on, never trained on (repeatable).")
 @click.option("--set-default", is_flag=True, help="Also copy the new model to OUT/default (the shipped model).")
-@click.option("--compare", is_flag=True,
-              help="Also compare spaCy textcat, plain TF-IDF and definition similarity on the same folds (slow).")
 @_friendly
 def train(data: tuple[Path, ...], corrections: tuple[Path, ...], out: Path, test_files: tuple[Path, ...],
-          set_default: bool, compare: bool) -> None:
+          set_default: bool) -> None:
     """Train a classifier and write a versioned model folder with metrics and a model card.
 
-    Example:
+    Without --data, trains on corpus/training (the project's training passages, in a
+    checkout) and says so. Comparing other approaches is an experiment:
+    `python bench/compare.py`. Example:
 
         textmine train --data corpus/training --test corpus/test/heldout.jsonl --test corpus/test/heldout_research.jsonl
     """
-    from .config import quiet_prefect
+    from .flows import train as train_model
+    from .training import training_data
 
-    quiet_prefect()
-    from flows.train import train_flow
-
-    folder = train_flow(
-        [str(d) for d in data] or ["corpus/training"],
-        [str(c) for c in corrections],
-        str(out),
-        [str(t) for t in test_files],
-        set_default,
-        compare,
-    )
+    if not data:
+        data = training_data()
+        click.echo(f"training on {', '.join(map(str, data))} (no --data given)", err=True)
+    folder = train_model(data, corrections, out, test_files, set_default)
     click.echo(f"model written to {folder}")
 
 

@@ -1,9 +1,10 @@
 """Researchers' label corrections, kept durably in ``OUT/corrections.sqlite``.
 
 Every save appends a row with the passage's full label set after the correction,
-who made it and when; the latest row for a passage wins. Runs apply the
-corrections to their outputs (``label_source = human``) and never write to the
-file; ``textmine train --corrections`` learns from it.
+who made it and when; the latest row for a passage wins. A run applies the
+corrections right after classifying (``label_source = human``), so every table
+and the report count the corrected labels; runs never write to the file.
+``textmine train --corrections`` learns from it.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import taxonomy
 from .errors import BadInput
+from .labels import Labels
 
 FILENAME = "corrections.sqlite"
-FIELDS = ("themes", "factors", "stage", "recommendation", "audience")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS corrections (
@@ -53,48 +54,17 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def validate_changes(changes: dict) -> dict:
-    """Check a correction (any subset of the label fields) against the taxonomy."""
-    if not isinstance(changes, dict) or not changes:
-        raise BadInput("a correction must be an object with at least one of: " + ", ".join(FIELDS))
-    unknown = set(changes) - set(FIELDS)
-    if unknown:
-        raise BadInput(f"unknown field(s) {', '.join(sorted(unknown))}: a correction may set {', '.join(FIELDS)}")
-    clean: dict = {}
-    for axis, labels in (("themes", taxonomy.THEMES), ("factors", taxonomy.FACTORS)):
-        if axis in changes:
-            values = changes[axis]
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                raise BadInput(f"{axis} must be a list of label ids")
-            bad = [v for v in values if v not in labels]
-            if bad:
-                raise BadInput(f"unknown {axis[:-1]} {bad[0]!r}: use one of {', '.join(labels)}")
-            clean[axis] = sorted(set(values))
-    if "stage" in changes:
-        if changes["stage"] is not None and (not isinstance(changes["stage"], str) or changes["stage"] not in taxonomy.STAGES):
-            raise BadInput(f"unknown stage {changes['stage']!r}: use one of {', '.join(taxonomy.STAGES)} or null")
-        clean["stage"] = changes["stage"]
-    if "recommendation" in changes:
-        if not isinstance(changes["recommendation"], bool):
-            raise BadInput("recommendation must be true or false")
-        clean["recommendation"] = changes["recommendation"]
-    if "audience" in changes:
-        if changes["audience"] is not None and (not isinstance(changes["audience"], str) or changes["audience"] not in taxonomy.AUDIENCES):
-            raise BadInput(f"unknown audience {changes['audience']!r}: use council, lga or null")
-        clean["audience"] = changes["audience"]
-    return clean
-
-
 def save_correction(out: Path, passage: dict, changes: dict, author: str = "local") -> dict:
-    """Store a correction of ``passage`` and return its full label set after the change."""
-    clean = validate_changes(changes)
+    """Store a correction of ``passage`` and return its full label set after the change.
+
+    ``changes`` sets any of the label fields (``labels.LABEL_FIELDS``) over the
+    passage's latest labels (an earlier correction, or the passage's own). A
+    recommendation without an audience is taken to be for the council.
+    """
     earlier = latest_corrections(corrections_path(out)).get(passage["id"])
-    labels = dict(earlier["labels"]) if earlier else {f: passage.get(f) for f in FIELDS}
-    labels.update(clean)
-    if not labels.get("recommendation"):
-        labels["audience"] = None
-    elif labels.get("audience") is None:
-        labels["audience"] = "council"
+    labels = Labels.from_dict(earlier["labels"] if earlier else passage).updated(changes)
+    if labels.recommendation and labels.audience is None:
+        labels = replace(labels, audience="council")
     with closing(_connect(corrections_path(out))) as conn, conn:
         conn.execute(
             "INSERT INTO corrections (passage_id, text, section, labels, changed, author, at, context) "
@@ -103,14 +73,14 @@ def save_correction(out: Path, passage: dict, changes: dict, author: str = "loca
                 passage["id"],
                 passage["text"],
                 passage.get("section"),
-                json.dumps(labels),
-                json.dumps(sorted(clean)),
+                json.dumps(labels.to_dict()),
+                json.dumps(sorted(changes)),
                 author,
                 datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 json.dumps({k: passage.get(k) for k in CONTEXT}),
             ),
         )
-    return labels
+    return labels.to_dict()
 
 
 def latest_corrections(path: Path) -> dict[str, dict]:
@@ -135,16 +105,19 @@ def latest_corrections(path: Path) -> dict[str, dict]:
     }
 
 
-def apply_corrections(out: Path, passages: list[dict]) -> list[dict]:
-    """Passages with human corrections applied over the model's labels."""
-    corrections = latest_corrections(corrections_path(out))
+def apply_corrections(passages: list[dict], corrections: dict[str, dict]) -> list[dict]:
+    """Passages with the label set of their latest correction (``latest_corrections``) over the model's.
+
+    The one place corrections meet passages: a run applies them right after
+    classification, so every output is built from the same labels, and the
+    browser applies them again to show the corrections made since.
+    """
     if not corrections:
         return passages
-    result = []
-    for p in passages:
-        c = corrections.get(p["id"])
-        result.append({**p, **c["labels"], "label_source": "human"} if c else p)
-    return result
+    return [
+        {**p, **corrections[p["id"]]["labels"], "label_source": "human"} if p["id"] in corrections else p
+        for p in passages
+    ]
 
 
 def corrections_to_examples(path: Path) -> list[dict]:

@@ -6,16 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import taxonomy
-from .classify import AUDIENCE_LGA, RECOMMENDATION, head_names, label_matrix
-
-AXIS_OF = {
-    **{t: "theme" for t in taxonomy.THEMES},
-    **{f: "factor" for f in taxonomy.FACTORS},
-    **{s: "stage" for s in taxonomy.STAGES},
-    RECOMMENDATION: "recommendation",
-    AUDIENCE_LGA: "audience",
-}
+from .labels import AUDIENCE_LGA, HEAD_AXES, RECOMMENDATION, head_names, indicator_matrix
 
 
 def binary_scores(truth: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -49,14 +40,14 @@ def evaluate(examples: Sequence[dict], predictions: Sequence[dict]) -> dict:
     fields as the classifier's output. The audience is scored on the passages that
     are recommendations by hand.
     """
-    truth = label_matrix(examples)
-    pred = label_matrix([{**p, "audience": p.get("audience")} for p in predictions])
+    truth = indicator_matrix(examples)
+    pred = indicator_matrix(predictions)
     names = head_names()
-    is_rec = truth[:, names.index(RECOMMENDATION)] == 1
+    is_rec = truth[:, names.index(RECOMMENDATION)]
     per_label = {}
     for j, name in enumerate(names):
         rows = is_rec if name == AUDIENCE_LGA else slice(None)
-        per_label[name] = {"axis": AXIS_OF[name], **binary_scores(truth[rows, j], pred[rows, j])}
+        per_label[name] = {"axis": HEAD_AXES[name], **binary_scores(truth[rows, j], pred[rows, j])}
     macro = {}
     for axis in ("theme", "factor", "stage"):
         labels = [v for v in per_label.values() if v["axis"] == axis and v["support"] > 0]
@@ -70,8 +61,8 @@ def evaluate(examples: Sequence[dict], predictions: Sequence[dict]) -> dict:
     macro["recommendation"] = {k: per_label[RECOMMENDATION][k] for k in ("precision", "recall", "f1", "kappa")}
     micro = {}
     for axis in ("theme", "factor", "stage"):
-        cols = [j for j, name in enumerate(names) if AXIS_OF[name] == axis]
-        t, p = truth[:, cols].astype(bool), pred[:, cols].astype(bool)
+        cols = [j for j, name in enumerate(names) if HEAD_AXES[name] == axis]
+        t, p = truth[:, cols], pred[:, cols]
         tp, fp, fn = float((t & p).sum()), float((~t & p).sum()), float((t & ~p).sum())
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0

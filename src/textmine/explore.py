@@ -15,10 +15,12 @@ import pandas as pd
 
 from . import safe, store, taxonomy
 from .corpus import period
-from .corrections import FIELDS, corrections_path, latest_corrections
+from .corrections import apply_corrections, corrections_path, latest_corrections
 from .errors import BadInput
+from .labels import HEAD_AXES, LABEL_FIELDS, PASSAGE_COLUMNS, check_label, join_labels
 
-LABEL_HEADS = [*taxonomy.THEMES, *taxonomy.FACTORS, *taxonomy.STAGES]
+# The heads a researcher filters and reviews on: the labels of the taxonomy.
+LABEL_HEADS = [head for head, axis in HEAD_AXES.items() if axis in taxonomy.AXES]
 
 
 @dataclass
@@ -38,10 +40,9 @@ class Filters:
     q: str | None = None
 
     def __post_init__(self) -> None:
-        for name, labels in (("theme", taxonomy.THEMES), ("factor", taxonomy.FACTORS), ("stage", taxonomy.STAGES)):
-            value = getattr(self, name)
-            if value is not None and value not in labels:
-                raise BadInput(f"unknown {name} {value!r}: use one of {', '.join(labels)}")
+        for axis in taxonomy.AXES:
+            if getattr(self, axis) is not None:
+                check_label(axis, getattr(self, axis))
         for name in ("min_score", "max_score"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
@@ -119,7 +120,7 @@ def _read_run(run_dir: Path) -> pd.DataFrame:
     with _CACHE_LOCK:
         if key not in _CACHE:
             _CACHE.clear()
-            df = pd.DataFrame(store.read_passages(run_dir / "passages.parquet"), columns=store.PASSAGE_COLUMNS)
+            df = pd.DataFrame(store.read_passages(run_dir / "passages.parquet"), columns=PASSAGE_COLUMNS)
             for col in ("council", "date", "timepoint", "doc_type", "section", "stage", "audience"):
                 df[col] = df[col].astype(object).where(df[col].notna(), None)
             df["period"] = [period(d) for d in df["date"]]
@@ -130,19 +131,22 @@ def _read_run(run_dir: Path) -> pd.DataFrame:
 
 
 def load_run(out: Path) -> RunView:
-    """The published run in ``out``, read from its own folder so a new run can replace it meanwhile."""
+    """The published run in ``out``, read from its own folder so a new run can replace it meanwhile.
+
+    The run applied the corrections saved before it; those saved since are applied
+    here, by the same function (applying one again gives the same labels).
+    """
     run_dir = store.previous_run_dir(out)
     if run_dir is None or not (run_dir / "passages.parquet").exists():
         raise BadInput(f"{out} has no published run yet: run `textmine run CORPUS --out {out}` first")
     df = _read_run(run_dir).copy()
     corrections = latest_corrections(corrections_path(out))
-    if corrections:
-        rows = dict(zip(df["id"], df.index))
-        for pid, c in corrections.items():
-            if pid in rows:
-                for f in FIELDS:
-                    df.at[rows[pid], f] = c["labels"].get(f)
-                df.at[rows[pid], "label_source"] = "human"
+    hits = df.index[df["id"].isin(list(corrections))]
+    columns = [*LABEL_FIELDS, "label_source"]
+    corrected = apply_corrections(df.loc[hits, ["id", *columns]].to_dict("records"), corrections)
+    for index, passage in zip(hits, corrected):
+        for column in columns:
+            df.at[index, column] = passage[column]
     return RunView(df, previous_labels(out, run_dir), run_dir)
 
 
@@ -151,7 +155,7 @@ def previous_labels(out: Path, current: Path) -> dict[str, dict]:
     runs = sorted(p for p in (store.state_dir(out) / "runs").iterdir() if p.name < current.name and (p / "passages.parquet").exists())
     if not runs:
         return {}
-    return {p["id"]: {f: p.get(f) for f in FIELDS} for p in store.read_passages(runs[-1] / "passages.parquet")}
+    return {p["id"]: {f: p.get(f) for f in LABEL_FIELDS} for p in store.read_passages(runs[-1] / "passages.parquet")}
 
 
 def filter_passages(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
@@ -204,7 +208,7 @@ def disagreement(row: dict, previous: dict[str, dict]) -> int:
     if not before:
         return 0
     n = 0
-    for f in FIELDS:
+    for f in LABEL_FIELDS:
         a, b = row.get(f), before.get(f)
         if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
             n += len(set(a or []) ^ set(b or []))
@@ -236,7 +240,7 @@ def facet_values(df: pd.DataFrame) -> dict[str, list[str]]:
 def records(df: pd.DataFrame) -> list[dict]:
     """JSON-ready passages with every column of passages.parquet."""
     out = []
-    for row in df[store.PASSAGE_COLUMNS].to_dict("records"):
+    for row in df[PASSAGE_COLUMNS].to_dict("records"):
         clean = {}
         for key, value in row.items():
             if isinstance(value, float) and math.isnan(value):
@@ -252,9 +256,9 @@ def records(df: pd.DataFrame) -> list[dict]:
 
 def flat_table(df: pd.DataFrame) -> pd.DataFrame:
     """One row per passage with lists joined by ';' and one column per score, for CSV and Excel."""
-    table = df[[c for c in store.PASSAGE_COLUMNS if c != "scores"]].copy()
-    table["themes"] = [";".join(v) for v in df["themes"]]
-    table["factors"] = [";".join(v) for v in df["factors"]]
+    table = df[[c for c in PASSAGE_COLUMNS if c != "scores"]].copy()
+    table["themes"] = [join_labels(v) for v in df["themes"]]
+    table["factors"] = [join_labels(v) for v in df["factors"]]
     for head in sorted({k for s in df["scores"] for k in s}):
         table[f"score_{head}"] = [s.get(head) for s in df["scores"]]
     return table

@@ -32,6 +32,7 @@ from datetime import date
 
 from . import __version__, taxonomy
 from .errors import BadInput
+from .labels import Labels
 from .safe import xml_chars
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
@@ -107,10 +108,6 @@ def xml_safe(text: str) -> str:
     return xml_chars(plain(text))[0]
 
 
-def _labels(value) -> list[str]:
-    return [] if value is None else list(value)
-
-
 def passage_codes(passage: dict) -> list[tuple[str, str | None]]:
     """The codes of one passage as (axis, label) pairs, in code book order.
 
@@ -121,25 +118,16 @@ def passage_codes(passage: dict) -> list[tuple[str, str | None]]:
     ...                "recommendation": True, "audience": "lga"})
     [('theme', 'working_together'), ('stage', 'action'), ('audience', 'lga')]
     """
+    labels = Labels.from_dict(passage, where=f"passage {passage.get('id')!r}: ")
     given = {
-        "theme": _labels(passage.get("themes")),
-        "factor": _labels(passage.get("factors")),
-        "stage": [] if passage.get("stage") is None else [passage["stage"]],
-        "audience": [],
+        "theme": labels.themes,
+        "factor": labels.factors,
+        "stage": [labels.stage],
+        "audience": [labels.audience],
     }
-    if passage.get("recommendation"):
-        given["audience"] = [passage.get("audience")]
-    codes = []
-    for axis, _, _, _, labels in CODE_GROUPS:
-        unknown = [label for label in given[axis] if label is not None and label not in labels]
-        if unknown:
-            raise BadInput(
-                f"passage {passage.get('id')!r} has unknown {axis} {unknown[0]!r}: use one of {', '.join(labels)}"
-            )
-        if axis == "audience" and given[axis]:
-            codes.append((axis, given[axis][0]))
-        else:
-            codes.extend((axis, label) for label in labels if label in given[axis])
+    codes = [(axis, label) for axis, _, _, _, choices in CODE_GROUPS for label in choices if label in given[axis]]
+    if labels.recommendation and labels.audience is None:
+        codes.append(("audience", None))
     return codes
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import aggregate as ag
 from . import taxonomy
+from .labels import PASSAGE_COLUMNS
 
 THEME_NAMES = {
     "practice_and_service_delivery": "Practice & service delivery",
@@ -64,9 +65,8 @@ def _examples(df: pd.DataFrame, mask, n: int = EXAMPLES_PER_CHART) -> list[dict]
 
 
 def _top_score(scores) -> float:
-    if isinstance(scores, dict):
-        return max(scores.values(), default=0.0)
-    return float(np.max(scores)) if scores is not None and len(scores) else 0.0
+    """The highest probability in a passage's row of scores by head."""
+    return float(np.max(scores))
 
 
 def heatmap_chart(df: pd.DataFrame, prev: pd.DataFrame) -> Chart | None:
@@ -334,6 +334,11 @@ h1{font-size:1.6em} .muted{color:#777} .chart{display:flex;gap:1.5em;border-top:
 """
 
 
+def _corrected(df: pd.DataFrame) -> str:
+    n = int((df["label_source"] == "human").sum()) if len(df) else 0
+    return f"{n} passage{'' if n == 1 else 's'}"
+
+
 def build_report(passages: pd.DataFrame, tables: dict[str, pd.DataFrame], title: str = "textmine report") -> tuple[str, dict[str, bytes]]:
     """The report HTML and the charts as PNG bytes by file name."""
     charts = build_charts(passages, tables)
@@ -345,8 +350,9 @@ def build_report(passages: pd.DataFrame, tables: dict[str, pd.DataFrame], title:
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='muted'>{len(df)} passages from {df['file'].nunique() if len(df) else 0} documents, "
-        f"{len(set(df['council']) - {ag.MISSING}) if len(df) else 0} councils. Labels come from the classifier "
-        "(or a researcher's correction); every number below can be checked against the passages quoted beside it.</p>",
+        f"{len(set(df['council']) - {ag.MISSING}) if len(df) else 0} councils. Labels come from the classifier, "
+        f"except for {_corrected(df)} corrected by a researcher, which count with their corrected labels; "
+        "every number below can be checked against the passages quoted beside it.</p>",
     ]
     if summary:
         parts.append("<h2>Summary</h2><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in summary) + "</ul>")
@@ -381,13 +387,10 @@ def all_tables(passages: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def output_files(passages: list[dict], title: str = "textmine report") -> tuple[dict[str, bytes], dict[str, pd.DataFrame], list[str]]:
     """Every aggregate CSV, the report and its charts as bytes by file name, plus the tables and summary."""
-    from .safe import table_to_csv
-    from .store import PASSAGE_COLUMNS as columns
-
     # object columns: no copy of every passage's text into another string type
-    df = ag.prepare(pd.DataFrame({c: pd.Series([p.get(c) for p in passages], dtype=object) for c in columns}))
+    df = ag.prepare(pd.DataFrame({c: pd.Series([p.get(c) for p in passages], dtype=object) for c in PASSAGE_COLUMNS}))
     tables = all_tables(df)
-    files = {f"{name}.csv": table_to_csv(table) for name, table in tables.items()}
+    files = {f"{name}.csv": ag.to_csv(table) for name, table in tables.items()}
     report_html, charts = build_report(df, tables, title)
     files["report.html"] = report_html.encode("utf-8")
     files.update(charts)

@@ -1,4 +1,4 @@
-"""The steps of one pipeline run as plain functions; ``flows/pipeline.py`` wraps each in a task.
+"""The steps of one pipeline run as plain functions; ``textmine.flows.pipeline`` wraps each in a task.
 
 Each step takes and returns plain data, so the whole run can also be driven
 without Prefect (see ``tests/test_pipeline.py``).
@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from . import store
-from .classify import PassageClassifier, model_version
-from .corpus import Document
-from .corrections import apply_corrections
+from .classify import PassageClassifier, default_model_path, load_model, model_info, model_version
+from .corpus import Document, discover
+from .corrections import apply_corrections, corrections_path, latest_corrections
 from .extract import Block
 from .formats import reader_version
 from .parallel import ExtractionPool
@@ -39,6 +41,11 @@ class DocResult:
 
 def extraction_key(doc: Document) -> str:
     return f"{doc.sha256}-x{reader_version()}"
+
+
+def is_extracted(doc: Document, out: Path) -> bool:
+    """Is the document's extraction cached (so no worker process is needed for it)?"""
+    return store.has_cache(out, "extract", extraction_key(doc))
 
 
 def prepare_document(doc: Document, out: Path, pool: ExtractionPool, max_words: int = 250) -> DocResult:
@@ -68,6 +75,18 @@ def error_records(results: list[DocResult], problems: list[str]) -> list[dict]:
 
 
 BATCH = 4096  # passages classified at once
+
+
+@lru_cache(maxsize=1)
+def _load_model(folder: Path, stamp: tuple[int, ...]) -> PassageClassifier:
+    return load_model(folder)
+
+
+def cached_model(path: Path | None = None) -> PassageClassifier:
+    """The model in ``path`` (default: the shipped one), loaded once per process while its files stay the same."""
+    folder = Path(path) if path else default_model_path()
+    stamp = tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in (folder / "model.json", folder / "weights.npz"))
+    return _load_model(folder.resolve(), stamp)
 
 
 def text_key(passage: dict) -> str:
@@ -114,13 +133,17 @@ def label_passages(passages: list[dict], model: PassageClassifier, out: Path) ->
     return passages, len(todo)
 
 
+def correct_passages(passages: list[dict], out: Path) -> list[dict]:
+    """Passages with the researchers' corrections saved in ``out`` applied over the model's labels."""
+    return apply_corrections(passages, latest_corrections(corrections_path(out)))
+
+
 def publish_outputs(out: Path, passages: list[dict], errors: list[dict], extra_files: dict[str, bytes] | None = None,
                     record: dict | None = None) -> Path:
     """Write every output of the run into a new run folder, then publish it atomically."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     run_dir = store.staging_dir(out, (record or {}).get("run_id") or store.new_run_id())
-    passages = apply_corrections(out, passages)
     store.write_passages(run_dir / "passages.parquet", passages)
     store.write_errors(run_dir / "errors.csv", errors)
     for name, content in (extra_files or {}).items():
@@ -135,7 +158,6 @@ def publish_outputs(out: Path, passages: list[dict], errors: list[dict], extra_f
 def input_fingerprint(docs: list[Document], problems: list[str], model: dict, settings) -> str:
     """A hash of everything a run's outputs depend on: files, metadata, model, corrections, code."""
     from . import __version__
-    from .corrections import corrections_path
 
     digest = hashlib.sha256()
     for doc in docs:
@@ -150,6 +172,64 @@ def input_fingerprint(docs: list[Document], problems: list[str], model: dict, se
             stat = path.stat()
             digest.update(f"|{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()
+
+
+@dataclass
+class Inputs:
+    """What a run would read, and the record of the published run it would replace."""
+
+    docs: list[Document]
+    problems: list[str]
+    fingerprint: str
+    previous: dict | None
+
+    @property
+    def unchanged(self) -> bool:
+        return self.previous is not None and self.previous.get("fingerprint") == self.fingerprint
+
+
+def read_inputs(settings) -> Inputs:
+    """The documents (hashed), manifest problems and their fingerprint, and the published run's record.
+
+    Needs only the files, the manifest, the model's description (not its weights)
+    and the corrections file: no Prefect, no model loading.
+    """
+    docs, problems = discover(settings.corpus)
+    fingerprint = input_fingerprint(docs, problems, model_info(settings.model), settings)
+    return Inputs(docs, problems, fingerprint, store.current_record(settings.out))
+
+
+def record_if_unchanged(settings, inputs: Inputs, run_id: str, started_at: float) -> dict | None:
+    """When nothing changed, append the record of a run that keeps the published outputs and return it; else None."""
+    if not inputs.unchanged:
+        return None
+    record = unchanged_record(inputs.previous, run_id, time.time() - started_at)
+    store.append_run_record(settings.out, record)
+    return record
+
+
+def unchanged_run(settings, started_at: float) -> dict | None:
+    """The whole of a run that finds nothing changed (its record), or None when there is work to do.
+
+    Decided before any Prefect import or server start, under the output folder's lock.
+    ``started_at`` (``time.time()``) is when the user started the command.
+    """
+    settings.out.mkdir(parents=True, exist_ok=True)
+    with store.run_lock(settings.out):
+        store.clean_stale_runs(settings.out)
+        return record_if_unchanged(settings, read_inputs(settings), store.new_run_id(), started_at)
+
+
+def process_start_time() -> float:
+    """When this process started, as ``time.time()`` would have said (from /proc; now where there is none)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return time.time()
+    return time.time() - uptime + start_ticks / os.sysconf("SC_CLK_TCK")
 
 
 def unchanged_record(previous: dict, run_id: str, seconds: float) -> dict:
@@ -186,6 +266,3 @@ def summary_line(record: dict) -> str:
            + ", ".join(skipped[:10]) + (", ..." if len(skipped) > 10 else "") + "." if skipped else "")
     )
 
-
-def timer() -> float:
-    return time.perf_counter()

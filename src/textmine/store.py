@@ -32,42 +32,11 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from .errors import TextmineError
+from .labels import PASSAGE_SCHEMA, head_names
 from .safe import neutralise
 
 STATE = ".textmine"
 KEEP_RUNS = 3
-
-PASSAGE_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("file", pa.string()),
-        ("council", pa.string()),
-        ("date", pa.string()),
-        ("timepoint", pa.string()),
-        ("doc_type", pa.string()),
-        ("page", pa.int32()),
-        ("section", pa.string()),
-        ("kind", pa.string()),
-        ("text", pa.string()),
-        ("lead_in", pa.string()),
-        ("table", pa.int32()),
-        ("row", pa.int32()),
-        ("col", pa.int32()),
-        ("row_header", pa.string()),
-        ("col_header", pa.string()),
-        ("boxed", pa.bool_()),
-        ("ocr", pa.bool_()),
-        ("ocr_confidence", pa.float64()),
-        ("themes", pa.list_(pa.string())),
-        ("factors", pa.list_(pa.string())),
-        ("stage", pa.string()),
-        ("recommendation", pa.bool_()),
-        ("audience", pa.string()),
-        ("scores", pa.map_(pa.string(), pa.float64())),
-        ("label_source", pa.string()),
-    ]
-)
-PASSAGE_COLUMNS = PASSAGE_SCHEMA.names
 
 
 class RunLocked(TextmineError):
@@ -107,20 +76,14 @@ def new_run_id() -> str:
 
 
 def _scores_column(passages: list[dict]) -> pa.Array:
-    """The scores map column; scores may be dicts, or float rows by head (``classify.head_names``)."""
+    """The scores map column from each passage's row of probabilities by head (``labels.head_names``)."""
     import numpy as np
 
-    from .classify import head_names
-
     names = head_names()
-    if passages and all(not isinstance(p.get("scores"), dict) and p.get("scores") is not None for p in passages):
-        values = np.round(np.asarray([p["scores"] for p in passages], dtype=np.float64), 4).ravel()
-        offsets = np.arange(0, len(passages) * len(names) + 1, len(names), dtype=np.int32)
-        keys = pa.compute.take(pa.array(names, type=pa.string()), pa.array(np.tile(np.arange(len(names), dtype=np.int32), len(passages))))
-        return pa.MapArray.from_arrays(pa.array(offsets), keys, pa.array(values))
-    rows = [sorted((p.get("scores") if isinstance(p.get("scores"), dict) else dict(zip(names, map(float, p.get("scores") or []))) ).items())
-            for p in passages]
-    return pa.array(rows, type=pa.map_(pa.string(), pa.float64()))
+    rows = np.asarray([p["scores"] for p in passages], dtype=np.float64).reshape(len(passages), len(names))
+    offsets = np.arange(0, rows.size + 1, len(names), dtype=np.int32)
+    keys = pa.compute.take(pa.array(names, type=pa.string()), pa.array(np.tile(np.arange(len(names), dtype=np.int32), len(passages))))
+    return pa.MapArray.from_arrays(pa.array(offsets), keys, pa.array(np.round(rows, 4).ravel()))
 
 
 def passages_table(passages: list[dict]) -> pa.Table:
@@ -144,7 +107,7 @@ def write_passages(path: Path, passages: list[dict], chunk: int = 20000) -> None
 
 
 def read_passages(path: Path) -> list[dict]:
-    """Passages of a parquet file as dicts (scores as a dict)."""
+    """Passages of a parquet file as dicts (scores as a dict by head)."""
     rows = pq.read_table(path).to_pylist()
     for row in rows:
         row["scores"] = dict(row["scores"] or [])
@@ -260,6 +223,10 @@ def cache_dir(out: Path, name: str) -> Path:
     path = state_dir(out) / "cache" / name
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def has_cache(out: Path, name: str, key: str) -> bool:
+    return (cache_dir(out, name) / f"{key}.json").exists()
 
 
 def read_cache(out: Path, name: str, key: str) -> dict | list | None:

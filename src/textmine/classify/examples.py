@@ -18,27 +18,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .. import taxonomy
 from ..errors import BadInput
+from ..labels import AUDIENCE_LGA, HEAD_AXES, RECOMMENDATION, Labels, head_names, indicator_matrix  # noqa: F401
 
-RECOMMENDATION = "recommendation"
-AUDIENCE_LGA = "audience_lga"
 # The context of a passage in its document that the classifier reads beside its text.
 CONTEXT_FIELDS = ("section", "kind", "lead_in", "row_header", "col_header")
 KINDS = ("paragraph", "bullet", "table_cell")
-NOT_APPLICABLE = -1  # a target that does not apply (the audience of a passage that recommends nothing)
-
-
-HEAD_AXES = {
-    **{label: axis for axis, labels in taxonomy.AXES.items() for label in labels},
-    RECOMMENDATION: "recommendation",
-    AUDIENCE_LGA: "audience",
-}
-
-
-def head_names() -> list[str]:
-    """Every binary head of the model, in a fixed order."""
-    return [*taxonomy.THEMES, *taxonomy.FACTORS, *taxonomy.STAGES, RECOMMENDATION, AUDIENCE_LGA]
 
 
 def parse_jsonl(lines: Iterable[str], source: str) -> list[dict]:
@@ -72,22 +57,7 @@ def context_of(record: dict) -> dict[str, str]:
 
 
 def validate_example(record: dict, where: str = "") -> dict:
-    """Check one labelled example against the taxonomy and return it normalised."""
-    themes = record.get("themes") or []
-    factors = record.get("factors") or []
-    stage = record.get("stage") or None
-    for label in themes:
-        if label not in taxonomy.THEMES:
-            raise BadInput(f"{where}unknown theme {label!r}: use one of {', '.join(taxonomy.THEMES)}")
-    for label in factors:
-        if label not in taxonomy.FACTORS:
-            raise BadInput(f"{where}unknown factor {label!r}: use one of {', '.join(taxonomy.FACTORS)}")
-    if stage is not None and stage not in taxonomy.STAGES:
-        raise BadInput(f"{where}unknown stage {stage!r}: use one of {', '.join(taxonomy.STAGES)} or null")
-    recommendation = bool(record.get("recommendation"))
-    audience = record.get("audience") if recommendation else None
-    if audience is not None and audience not in taxonomy.AUDIENCES:
-        raise BadInput(f"{where}unknown audience {audience!r}: use 'council', 'lga' or null")
+    """One labelled example checked (its label set by ``labels.Labels``) and returned normalised."""
     kind = record.get("kind") or ""
     if kind and kind not in KINDS:
         raise BadInput(f"{where}unknown kind {kind!r}: use one of {', '.join(KINDS)} or leave it out")
@@ -100,11 +70,7 @@ def validate_example(record: dict, where: str = "") -> dict:
         "doc": str(record.get("doc") or ""),
         "batch": str(record.get("batch") or ""),
         "weight": float(weight),
-        "themes": sorted(set(themes)),
-        "factors": sorted(set(factors)),
-        "stage": stage,
-        "recommendation": recommendation,
-        "audience": audience,
+        **Labels.from_dict(record, where).to_dict(),
     }
 
 
@@ -127,18 +93,8 @@ def load_examples(paths: Iterable[Path]) -> list[dict]:
 
 
 def label_matrix(examples: Sequence[dict]) -> np.ndarray:
-    """Binary targets, one column per head; the audience is ``NOT_APPLICABLE`` unless a recommendation."""
-    names = head_names()
-    y = np.zeros((len(examples), len(names)), dtype=np.int8)
-    index = {name: i for i, name in enumerate(names)}
-    for r, ex in enumerate(examples):
-        for label in ex["themes"] + ex["factors"]:
-            y[r, index[label]] = 1
-        if ex["stage"]:
-            y[r, index[ex["stage"]]] = 1
-        y[r, index[RECOMMENDATION]] = int(ex["recommendation"])
-        y[r, index[AUDIENCE_LGA]] = int(ex["audience"] == "lga") if ex["recommendation"] else NOT_APPLICABLE
-    return y
+    """Binary targets, one column per head (``labels.indicator_matrix``)."""
+    return indicator_matrix(examples).astype(np.int8)
 
 
 def document_groups(examples: Sequence[dict], by: str = "doc") -> np.ndarray:

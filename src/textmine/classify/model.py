@@ -253,8 +253,11 @@ class PassageClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def out_of_fold(self, frame, Y, weights, groups=None) -> np.ndarray:
-        """Decision values of every passage from a model that did not see its group."""
-        groups = np.arange(len(frame)) if groups is None else np.asarray(groups)
+        """Decision values of every passage from a model that did not see its group.
+
+        With fewer than two groups (one file of examples) every passage is a group of its own.
+        """
+        groups = np.arange(len(frame)) if groups is None or len(np.unique(groups)) < 2 else np.asarray(groups)
         splitter = GroupKFold(n_splits=min(self.folds, len(np.unique(groups))), shuffle=True, random_state=self.seed)
         inner = clone(self).set_params(calibrate=False)
         return cross_val_predict(inner, frame, Y, groups=groups, cv=splitter, method="decision_function",

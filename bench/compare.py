@@ -1,4 +1,4 @@
-"""Compare classifier approaches on the same cross-validation folds.
+"""Compare classifier approaches on the same cross-validation folds (an experiment, not part of textmine).
 
 Three contenders beside the shipped model (``PassageClassifier``):
 
@@ -12,18 +12,32 @@ Three contenders beside the shipped model (``PassageClassifier``):
 Every approach sees exactly the same folds (``KFold(folds, shuffle=True,
 random_state=seed)``), and its out-of-fold predictions are scored with
 ``evaluate.evaluate``.
+
+Usage (slow: about half an hour on the full training data)::
+
+    python bench/compare.py --data corpus/training --test corpus/test/heldout.jsonl \
+        --test corpus/test/heldout_research.jsonl [--card models/default]
+
+prints the tables of macro F1 per approach; ``--card MODEL`` also records them in
+that model folder's ``metrics.json`` and ``MODEL_CARD.md``.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import random
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from . import taxonomy
-from .classify import PassageClassifier, _best_threshold, head_names, label_matrix, probs_to_labels
-from .evaluate import evaluate
+from textmine import taxonomy
+from textmine.classify import head_names, label_matrix, load_examples, probs_to_labels
+from textmine.classify.model import calibrate_head
+from textmine.evaluate import evaluate
+from textmine.training import comparison_section, fit_model, model_card
+
 
 def folds_of(n: int, folds: int, seed: int):
     from sklearn.model_selection import KFold
@@ -51,8 +65,10 @@ def definition_similarity(train: list[dict], test: list[dict]) -> tuple[np.ndarr
     sim_train = (vec.transform([e["text"] for e in train]) @ proto.T).toarray()
     sim_test = (vec.transform([e["text"] for e in test]) @ proto.T).toarray()
     truth = label_matrix(train)
-    thresholds = np.array([_best_threshold(np.clip(sim_train[:, j] * 2, 0, 1), truth[:, j]) for j in range(len(names))])
-    return np.clip(sim_test * 2, 0, 1), thresholds
+    # each similarity calibrated and cut on the training passages, as the shipped model's scores are
+    calibration = np.array([calibrate_head(sim_train[:, j], truth[:, j]) for j in range(len(names))])
+    probs = 1.0 / (1.0 + np.exp(-(sim_test * calibration[:, 0] + calibration[:, 1])))
+    return probs, calibration[:, 2]
 
 
 def tfidf_logistic(train: list[dict], test: list[dict]) -> tuple[np.ndarray, np.ndarray]:
@@ -105,12 +121,12 @@ def spacy_textcat(train: list[dict], test: list[dict], epochs: int = 8, seed: in
 
 
 def shipped_model(train: list[dict], test: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    model = PassageClassifier().fit(train)
-    return model.predict_proba([e["text"] for e in test], [e.get("section") or "" for e in test]), model.thresholds_
+    model = fit_model(train)
+    return model.predict_proba(test), model.thresholds_
 
 
 APPROACHES: dict[str, Callable] = {
-    "shipped: linear heads + cues + definitions (calibrated)": shipped_model,
+    "shipped: linear heads over text and context (calibrated)": shipped_model,
     "tfidf + logistic regression": tfidf_logistic,
     "definition similarity": definition_similarity,
     "spacy textcat_multilabel": spacy_textcat,
@@ -145,3 +161,31 @@ def compare(examples: Sequence[dict], tests: dict[str, Sequence[dict]] | None = 
             for test_name, test in tests.items():
                 results[name][f"held_out_{test_name}"] = evaluate(test, [next(labels) for _ in test])["macro"]
     return results
+
+
+def record_in_card(folder: Path, examples: Sequence[dict], comparison: dict) -> None:
+    """Add the comparison to a model folder's metrics.json and rewrite its MODEL_CARD.md with its tables."""
+    config = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    metrics.pop("comparison", None)
+    (folder / "metrics.json").write_text(json.dumps({**metrics, "comparison": comparison}, indent=2), encoding="utf-8")
+    card = model_card(config["version"], examples, metrics, comparison, config.get("params"))
+    (folder / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, action="append", required=True, help="training file or folder (repeatable)")
+    parser.add_argument("--test", type=Path, action="append", default=[], help="held-out labelled file (repeatable)")
+    parser.add_argument("--card", type=Path, help="model folder whose metrics and card get the comparison")
+    args = parser.parse_args()
+    examples = load_examples(args.data)
+    tests = {path.stem: load_examples([path]) for path in args.test}
+    comparison = compare(examples, tests, progress=lambda line: print(line, flush=True))
+    print("\n".join(comparison_section(comparison)))
+    if args.card:
+        record_in_card(args.card, examples, comparison)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,1 +1,0 @@
-"""Prefect flows that compose textmine's library functions."""
