@@ -454,3 +454,29 @@ def test_a_model_version_changes_with_the_data_and_with_the_settings(tiny_exampl
     assert model_version_name(tiny_examples, params) == model_version_name(list(tiny_examples), dict(params))
     assert model_version_name(tiny_examples[1:], params) != model_version_name(tiny_examples, params)
     assert model_version_name(tiny_examples, {**params, "plain_mix": 0.0}) != model_version_name(tiny_examples, params)
+
+
+def test_context_tfidf_gives_exactly_the_matrix_of_tfidf_vectorizer():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from textmine.classify.features import CHARS, HEADER_WORDS, ContextTfidf
+
+    docs = ["Caseloads are  far too high.", "A b", "Caseloads are  far too high.", "re-referrals fell to 19%\tlast year",
+            "", "Impacts on working together", "x", "Multi-agency audits; MASH referrals."] * 3
+    for params in ({**CHARS, "min_df": 1}, HEADER_WORDS):
+        ours, theirs = ContextTfidf(**params).fit(docs), TfidfVectorizer(**params).fit(docs)
+        assert ours.vocabulary_ == theirs.vocabulary_
+        assert abs(ours.transform(docs[::-1]) - theirs.transform(docs[::-1])).max() < 1e-12
+
+
+def test_cue_phrases_match_whole_words_longest_first_symbols_anywhere_and_curly_apostrophes():
+    from textmine.classify.features import CueCounts
+
+    cues = {"a": ["rate", "re-referral rate", "director of children's services"], "b": ["£", "%", "referral"]}
+    counts = np.expm1(CueCounts(cues).fit([]).transform([
+        "The re-referral rate fell by 12% (£2m saved).",  # the longer phrase wins over "rate" and "referral"
+        "A separate moderate rate.",                       # "rate" only as a word
+        "The director of children\u2019s services chaired.",  # curly apostrophe
+        "re-referrals and multi-referral work",            # no whole word "referral"
+    ]).toarray()).round()
+    assert counts.tolist() == [[1, 2], [1, 0], [1, 0], [0, 0]]
