@@ -44,10 +44,10 @@ REAL = ROOT.parent / "shared" / "real-dev" / "review_study_dev.jsonl"
 HELD_OUT = sorted((ROOT / "corpus" / "test").glob("*.jsonl"))
 TRAINING = ROOT / "corpus" / "training"
 COLUMNS = {"council": "How can councils enhance the impact?", "lga": "How can the LGA enhance the impact?"}
-ROW_NAMES = {  # our own words for the rows of a recommendations table, one per factor
-    "team_composition": "The make-up of the review team", "staff_and_partner_involvement": "Involving staff and partners",
-    "flexibility": "A flexible method", "focus_and_depth": "Focus and depth", "engagement": "Engaging with the review",
-    "recommendations": "Findings and recommendations", "monitoring": "Monitoring after the review",
+ROW_NAMES = {  # a recommendations table's rows, named as domain.md lists the eight influencing factors
+    "team_composition": "Review team composition", "staff_and_partner_involvement": "Involvement of staff and partners",
+    "flexibility": "Flexibility of the method", "focus_and_depth": "Focus and depth", "engagement": "Engagement",
+    "recommendations": "The quality of findings and recommendations", "monitoring": "Ongoing monitoring",
     "local_context_and_timing": "Local context and timing",
 }
 AXES = ("theme", "factor", "stage_action_outcome", "recommendation")

@@ -480,3 +480,19 @@ def test_cue_phrases_match_whole_words_longest_first_symbols_anywhere_and_curly_
         "re-referrals and multi-referral work",            # no whole word "referral"
     ]).toarray()).round()
     assert counts.tolist() == [[1, 2], [1, 0], [1, 0], [0, 0]]
+
+
+def test_the_shipped_model_predicts_its_snapshot():
+    """Guards the classifier's code: the shipped model's labels and scores on fixed passages stay the same."""
+    from make_model_snapshot import SNAPSHOT, predictions
+
+    from textmine.classify import load_model, model_version
+
+    snapshot = json.loads(SNAPSHOT.read_text())
+    model = load_model()
+    assert model_version(model) == snapshot["version"], (
+        "the shipped model changed: if on purpose, run python tests/fixtures/make_model_snapshot.py")
+    got = predictions(model)
+    for passage, want, have in zip(range(len(got)), snapshot["predictions"], got):
+        assert {k: have[k] for k in have if k != "scores"} == {k: want[k] for k in want if k != "scores"}, passage
+        assert all(abs(have["scores"][k] - want["scores"][k]) <= 0.002 for k in want["scores"]), passage

@@ -12,9 +12,10 @@ block               column         what
 words, chars        text           TF-IDF of word 1-2-grams and character 3-5-grams
 cues                text           log(1 + count) of each label's cue phrases
 definitions         text           cosine similarity with each label's definition and cues
-section_*           section        the heading's words and cue phrases
+section_*           section        the heading's words, cue phrases and definition similarity
 lead_in_*           lead_in        the lead-in's words and cue phrases
-row_*, col_words    row_header...  the table headers' words (and the row's cue phrases)
+row_*, col_words    row_header...  the table headers' words (and the row's cue phrases and
+                                   definition similarity: a row named after a factor)
 layout              several        kind, imperative mood, modal verbs, list punctuation,
                                    time markers of the lead-in, first word of change/step
 ==================  =============  ======================================================
@@ -52,8 +53,8 @@ HEADER_WORDS = dict(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_
 # Relative weight of each block in the one linear model (a block's scale is a prior on its coefficients).
 DEFAULT_WEIGHTS = {
     "words": 1.0, "chars": 1.0, "cues": 0.5, "definitions": 2.0,
-    "section_words": 0.7, "section_cues": 0.4, "lead_in_words": 0.6, "lead_in_cues": 0.4,
-    "row_words": 0.7, "row_cues": 0.4, "col_words": 0.7, "layout": 1.0,
+    "section_words": 0.7, "section_cues": 0.4, "section_definitions": 1.0, "lead_in_words": 0.6, "lead_in_cues": 0.4,
+    "row_words": 0.7, "row_cues": 0.4, "row_definitions": 1.0, "col_words": 0.7, "layout": 1.0,
 }
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
@@ -295,10 +296,12 @@ BLOCKS = (
     ("definitions", DefinitionSimilarity, "text"),
     ("section_words", lambda: ContextTfidf(**HEADER_WORDS), "section"),
     ("section_cues", CueCounts, "section"),
+    ("section_definitions", DefinitionSimilarity, "section"),
     ("lead_in_words", lambda: ContextTfidf(**HEADER_WORDS), "lead_in"),
     ("lead_in_cues", CueCounts, "lead_in"),
     ("row_words", lambda: ContextTfidf(**HEADER_WORDS), "row_header"),
     ("row_cues", CueCounts, "row_header"),
+    ("row_definitions", DefinitionSimilarity, "row_header"),
     ("col_words", lambda: ContextTfidf(**HEADER_WORDS), "col_header"),
     ("layout", Layout, ["text", "kind", "lead_in", "col_header"]),
 )

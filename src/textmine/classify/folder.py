@@ -141,10 +141,10 @@ def _check_features(meta: dict, folder: Path) -> dict[str, int]:
             if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms) or len(set(terms)) != len(terms):
                 raise IncompatibleModel(f"{folder}: features.json block {name!r} must list distinct terms")
             widths[name] = len(terms)
-            if name == "definitions":  # one column per label prototype, over the labels' own vocabulary
-                prototypes = block.get("prototypes")
+            if "prototypes" in block:  # one column per label prototype, over the labels' own vocabulary
+                prototypes = block["prototypes"]
                 if not isinstance(prototypes, int) or isinstance(prototypes, bool) or prototypes < 1:
-                    raise IncompatibleModel(f"{folder}: features.json block 'definitions' needs its prototype count")
+                    raise IncompatibleModel(f"{folder}: features.json block {name!r} needs its prototype count")
                 widths[name] = prototypes
         elif "cues" in block:
             cues = block["cues"]
@@ -197,11 +197,12 @@ def load_model_folder(folder: Path) -> PassageClassifier:
         "coef": (len(heads), n_features),
         "intercept": (len(heads),),
         "calibration": (len(heads), 3),
-        "definitions_prototypes": (widths["definitions"], len(meta["blocks"]["definitions"]["terms"])),
     }
     for name, block in meta["blocks"].items():
         if "terms" in block:
             expected[f"{name}_idf"] = (len(block["terms"]),)
+        if "prototypes" in block:
+            expected[f"{name}_prototypes"] = (widths[name], len(block["terms"]))
     unexpected = set(arrays) - set(expected)
     if unexpected:
         raise IncompatibleModel(f"{folder}: weights.npz has unexpected array(s) {', '.join(sorted(unexpected))}")
