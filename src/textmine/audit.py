@@ -27,10 +27,11 @@ import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from .corrections import connect, corrections_path, full_labels, insert_correction, now
 from .errors import BadInput
+from .explore import load_run, records
 from .labels import LABEL_FIELDS, Labels
 
 SCHEMA = """
@@ -54,6 +55,10 @@ CREATE TABLE IF NOT EXISTS audit_labels (
 # the audience is asked only of a recommendation (the council when not given).
 REQUIRED_FIELDS = ("themes", "factors", "stage", "recommendation")
 START = "textmine audit {out} --size 60"
+# The fields ``textmine audit`` prints beside the labels, which an imported line may keep.
+PRINTED_FIELDS = ("id", "position", "file", "page", "section", "text", "model_labels", "audit_labels")
+# The answer an audit form starts from: nothing ticked.
+BLANK = {"themes": [], "factors": [], "stage": None, "recommendation": False, "audience": None}
 
 
 def sample_key(seed: int, passage_id: str) -> str:
@@ -248,8 +253,9 @@ def save_answer(out: Path, audit: Audit, passage: dict, record: Mapping, author:
 def read_answers(path: Path, audit: Audit, passages: Mapping[str, dict]) -> list[tuple[dict, Labels]]:
     """The audit answers of a JSON-lines file, each checked: (passage, labels) per line, or ``BadInput``.
 
-    Each line holds a passage ``id`` of the sample and its full label set; other
-    fields (the text and file that ``textmine audit`` prints) are ignored. The
+    Each line holds a passage ``id`` of the sample and its full label set; the
+    other fields ``textmine audit`` prints (``PRINTED_FIELDS``) are ignored, any
+    other is refused (a misspelt label field must not pass as "none"). The
     message names the file and line of the first problem.
     """
     try:
@@ -272,7 +278,7 @@ def read_answers(path: Path, audit: Audit, passages: Mapping[str, dict]) -> list
             raise BadInput(f"{where}passage {pid!r} is answered again (first on line {seen[pid]}): give one answer per passage")
         seen[pid] = number
         _check_in_sample(audit, pid, where)
-        labels = answer_labels({k: v for k, v in record.items() if k in LABEL_FIELDS}, where)
+        labels = answer_labels({k: v for k, v in record.items() if k not in PRINTED_FIELDS}, where)
         answers.append((passages[pid], labels))
     if not answers:
         raise BadInput(f"{path} holds no audit answers")
@@ -305,3 +311,20 @@ def sample_records(audit: Audit, passages: Mapping[str, dict], with_model: bool 
         record["audit_labels"] = audit.answers.get(pid)
         out.append(record)
     return out
+
+
+def run_passages(out: Path) -> dict[str, dict]:
+    """The passages of the run published in ``out`` (corrections applied, the model's labels kept), by id."""
+    return {p["id"]: p for p in records(load_run(out).passages)}
+
+
+def sample_summary(audit: Audit, added: Sequence[str] = ()) -> list[str]:
+    """What ``textmine audit`` says on stderr about the sample: its size and seed, progress, vanished passages.
+
+    >>> sample_summary(Audit(7, ["a", "b"], ["z"], {"a": {}}), ["b"])
+    ['audit sample of 2 passages (seed 7), 1 added now: 1 of 2 done; 1 passage of the sample is no longer in the run (its document changed)', 'no longer in the run: z']
+    """
+    lines = [f"audit sample of {audit.size} passages (seed {audit.seed}), {len(added)} added now: {audit.progress()}"]
+    if audit.vanished:
+        lines.append(f"no longer in the run: {', '.join(audit.vanished)}")
+    return lines
