@@ -170,6 +170,16 @@ def test_the_corrected_mean_agrees_with_ppi_python():
         np.testing.assert_allclose(mine, theirs, rtol=1e-6)
 
 
+def test_an_audit_that_catches_no_error_still_gives_an_honest_interval():
+    model = (np.arange(1000) % 50 == 0).astype(float)[:, None]  # the model gives a rare label to 2% of passages
+    audited = np.arange(0, 1000, 16)[:60]
+    plain = ag.ppi_mean(model, model[audited], model[audited])  # the audit agrees on every passage it holds
+    _, low, high = ag.ppi_mean(model, model[audited], model[audited], pseudo=1)
+    assert plain[2][0] - plain[1][0] < 0.02, "plain PPI trusts the model when the audit saw no error"
+    # one pseudo-error each way: about the 3/n that 60 passages without an error can rule out
+    assert high[0] - low[0] == pytest.approx(2 * 1.96 * np.sqrt(0.02 * 0.98 / 1000 + 2 / 62 / 60), rel=1e-4)
+
+
 def test_corrected_shares_use_the_models_labels_not_the_corrections(out):
     sample, _ = audit.draw_sample(out, ids(PASSAGES), 12, seed=8)
     run = audit.run_passages(out)
@@ -184,7 +194,9 @@ def test_corrected_shares_use_the_models_labels_not_the_corrections(out):
     audited = [int(pid[1:]) for pid in sample.ids]
     estimate, low, high = ppi_reference(np.zeros((12, 1)), model[audited], model)
     assert wt.share_corrected == pytest.approx(max(0.0, float(estimate[0])))
-    assert (wt.corrected_low, wt.corrected_high) == pytest.approx((max(0.0, float(low[0])), min(1.0, float(high[0]))))
+    _, our_low, our_high = ag.ppi_mean(model, np.zeros((12, 1)), model[audited], pseudo=ag.PSEUDO_ERRORS)
+    assert (wt.corrected_low, wt.corrected_high) == pytest.approx((max(0.0, our_low[0]), min(1.0, our_high[0])))
+    assert our_low[0] < low[0] and high[0] < our_high[0], "the pseudo-errors widen ppi-python's interval"
     assert wt.audited == 12 and wt.note == ""
     # the raw share counts the corrected labels, so it differs from the model's share
     assert wt.share == pytest.approx(sum(THEMES[0] in p["themes"] for p in corrected) / 30)

@@ -33,6 +33,8 @@ Z95 = 1.959964
 # A group's own audited passages correct its shares when it has at least this many; a group with
 # fewer takes the correction measured on the whole audit (and its note says so).
 MIN_GROUP_AUDIT = 10
+# Pseudo-errors each way in the variance of the model's error on the audit (see ``ppi_mean``).
+PSEUDO_ERRORS = 1
 
 
 def wilson(successes: int, total: int, z: float = Z95) -> tuple[float, float]:
@@ -132,23 +134,34 @@ def prevalence(passages: pd.DataFrame, audit: dict[str, dict] | None = None) -> 
     return table.merge(corrected_shares(df, audit), on=["axis", "label", *GROUP_COLUMNS], how="left", validate="1:1")
 
 
-def ppi_mean(model_all: np.ndarray, truth: np.ndarray, model_audited: np.ndarray, z: float = Z95):
+def ppi_mean(model_all: np.ndarray, truth: np.ndarray, model_audited: np.ndarray, z: float = Z95,
+             pseudo: float = 0.0):
     """Prediction-powered estimate of a mean, with its interval (Angelopoulos et al., Science 2023).
 
     ``model_all`` holds the model's values on every passage (one column per
     label), ``truth`` and ``model_audited`` the audit's and the model's on the
     audited passages. The estimate is the model's mean plus its mean error on the
     audit; its variance is var(model)/N + var(truth - model)/n, population
-    variances, as ``ppi_py.ppi_mean_ci`` with ``lam=1``. Returns (estimate, low,
-    high), not clipped.
+    variances, as ``ppi_py.ppi_mean_ci`` with ``lam=1`` (``pseudo=0``).
+
+    With ``pseudo`` > 0 the error's variance is estimated as if the audit also
+    held ``pseudo`` passages the model missed and ``pseudo`` it wrongly labelled
+    (the estimate itself is unchanged), as the Agresti-Caffo interval adds
+    successes and failures: an audit that happens to catch no error of a rare
+    label then still gives an interval as wide as its size allows (about 3/n),
+    not the model's own confident one. Returns (estimate, low, high), not clipped.
 
     >>> [round(float(v), 3) for v in ppi_mean(np.array([1, 0, 0, 0]), np.array([1, 1]), np.array([1, 0]))]
     [0.75, -0.063, 1.563]
+    >>> [round(float(v), 3) for v in ppi_mean(np.zeros(100), np.zeros(60), np.zeros(60), pseudo=1)]
+    [0.0, -0.045, 0.045]
     """
     model_all = np.asarray(model_all, dtype=float)
     rectifier = np.asarray(truth, dtype=float) - np.asarray(model_audited, dtype=float)
+    n = len(rectifier) + 2 * pseudo
+    error_var = (np.square(rectifier).sum(axis=0) + 2 * pseudo) / n - np.square(rectifier.sum(axis=0) / n)
     estimate = model_all.mean(axis=0) + rectifier.mean(axis=0)
-    half = z * np.sqrt(model_all.var(axis=0) / len(model_all) + rectifier.var(axis=0) / len(rectifier))
+    half = z * np.sqrt(model_all.var(axis=0) / len(model_all) + error_var / len(rectifier))
     return estimate, estimate - half, estimate + half
 
 
@@ -183,7 +196,8 @@ def corrected_shares(passages: pd.DataFrame, audit: dict[str, dict]) -> pd.DataF
             sample = overall
             note = (f"{f'only {len(own)}' if len(own) else 'no'} audited passage{'' if len(own) == 1 else 's'} in this "
                     f"group: corrected by the model's error on the whole audit ({len(truth)} passages)")
-        estimate, low, high = (np.clip(v, 0.0, 1.0) for v in ppi_mean(model.loc[part.index].to_numpy(), *sample))
+        corrected = ppi_mean(model.loc[part.index].to_numpy(), *sample, pseudo=PSEUDO_ERRORS)
+        estimate, low, high = (np.clip(v, 0.0, 1.0) for v in corrected)
         for k, label in enumerate(model.columns):
             rows.append({"axis": HEAD_AXES[label], "label": label, **group, "share_corrected": estimate[k],
                          "corrected_low": low[k], "corrected_high": high[k], "audited": len(own), "note": note})
