@@ -12,7 +12,7 @@ import pytest
 
 from textmine import aggregate as ag
 from textmine import audit, store
-from textmine.corrections import corrections_path, latest_corrections, save_correction
+from textmine.corrections import corrections_path, corrections_to_examples, latest_corrections, save_correction
 from textmine.errors import BadInput
 from textmine.evaluate import accuracy_table
 from textmine.labels import head_names
@@ -74,8 +74,8 @@ def test_answers_persist_across_runs_and_vanished_passages_are_reported(out):
     sample, _ = audit.draw_sample(out, ids(PASSAGES), 6, seed=3)
     run = audit.run_passages(out)
     first, second = sample.ids[:2]
-    audit.save_answer(out, sample, run[first], {**NONE, "themes": ["voice_of_the_child"]})
-    audit.save_answer(out, sample, run[second], NONE)
+    audit.save_answer(out, sample, run, first, {**NONE, "themes": ["voice_of_the_child"]})
+    audit.save_answer(out, sample, run, second, NONE)
     edited = [p for p in PASSAGES if p["id"] != second]  # its document changed: the passage is gone
     publish_outputs(out, correct_passages([dict(p) for p in edited], out), [], record={"run_id": store.new_run_id()})
     kept = audit.load_audit(out, ids(edited))
@@ -85,8 +85,10 @@ def test_answers_persist_across_runs_and_vanished_passages_are_reported(out):
     assert audit_answers(edited, out) == kept.answers
     assert latest_corrections(corrections_path(out))[first]["labels"]["themes"] == ["voice_of_the_child"], \
         "an audit answer is also a correction"
+    examples = {e["text"]: e for e in corrections_to_examples(corrections_path(out))}  # and feeds training
+    assert examples[audit.run_passages(out)[first]["text"]]["themes"] == ["voice_of_the_child"]
     with pytest.raises(BadInput, match="no longer in the current run"):
-        audit.save_answer(out, kept, {"id": second}, NONE)
+        audit.save_answer(out, kept, run, second, NONE)
 
 
 def test_a_review_queue_correction_is_never_an_audit_answer(out):
@@ -184,7 +186,7 @@ def test_corrected_shares_use_the_models_labels_not_the_corrections(out):
     sample, _ = audit.draw_sample(out, ids(PASSAGES), 12, seed=8)
     run = audit.run_passages(out)
     for pid in sample.ids:  # the truth: every audited passage is voice_of_the_child only
-        audit.save_answer(out, sample, run[pid], {**NONE, "themes": ["voice_of_the_child"]})
+        audit.save_answer(out, sample, run, pid, {**NONE, "themes": ["voice_of_the_child"]})
     corrected = correct_passages([dict(p) for p in PASSAGES], out)
     answers = audit_answers(corrected, out)
     prev = ag.prevalence(pd.DataFrame(corrected), answers)
@@ -210,7 +212,7 @@ def test_a_run_with_an_audit_writes_accuracy_and_shows_both_shares(out):
     sample, _ = audit.draw_sample(out, ids(PASSAGES), 10, seed=2)
     run = audit.run_passages(out)
     for pid in sample.ids:  # the audit agrees with the model on working_together, and adds voice_of_the_child
-        audit.save_answer(out, sample, run[pid], {**NONE, "themes": [*run[pid]["model_labels"]["themes"], "voice_of_the_child"]})
+        audit.save_answer(out, sample, run, pid, {**NONE, "themes": [*run[pid]["model_labels"]["themes"], "voice_of_the_child"]})
     corrected = correct_passages([dict(p) for p in PASSAGES], out)
     files, tables, summary = output_files(corrected, audit=audit_answers(corrected, out), out=str(out))
     accuracy = pd.read_csv(io.BytesIO(files["accuracy.csv"])).set_index("label")

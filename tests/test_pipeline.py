@@ -285,7 +285,7 @@ def test_an_audit_reaches_accuracy_csv_the_prevalence_and_the_report(pipeline, c
     sample, _ = audit.draw_sample(out, list(passages), 8, seed=4)
     for pid in sample.ids:  # the researcher finds performance_management, which the tiny model never learnt, in each
         model = passages[pid]["model_labels"]
-        audit.save_answer(out, sample, passages[pid], {**model, "themes": [*model["themes"], "performance_management"]})
+        audit.save_answer(out, sample, passages, pid, {**model, "themes": [*model["themes"], "performance_management"]})
     record = pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
     assert record["status"] == "completed"
 

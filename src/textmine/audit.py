@@ -236,17 +236,18 @@ def _insert_answers(out: Path, answers: list[tuple[dict, Labels]], author: str, 
             )
 
 
-def save_answer(out: Path, audit: Audit, passage: dict, record: Mapping, author: str = "local",
-                origin: str = "browser") -> dict:
-    """Store a researcher's audit answer for ``passage`` (a passage of the sample) and return its label set.
+def save_answer(out: Path, audit: Audit, passages: Mapping[str, dict], passage_id: str, record: Mapping,
+                author: str = "local", origin: str = "browser") -> dict:
+    """Store a researcher's audit answer for a passage of the sample and return its label set.
 
-    ``record`` gives the full label set (``answer_labels``). The answer is also a
-    correction of the passage. Nothing is written when the passage is not in
-    the sample or the labels are bad.
+    ``passages`` are the run's passages by id (``run_passages``); ``record`` gives
+    the full label set (``answer_labels``). The answer is also a correction of
+    the passage. Nothing is written when the passage is not in the sample or the
+    labels are bad.
     """
-    _check_in_sample(audit, passage["id"])
+    _check_in_sample(audit, passage_id)
     labels = answer_labels(record)
-    _insert_answers(out, [(passage, labels)], author, origin)
+    _insert_answers(out, [(passages[passage_id], labels)], author, origin)
     return labels.to_dict()
 
 

@@ -301,7 +301,7 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
     async def audit_form(passage_id: str, request: Request):
         form, who = await checked_form(request)
         sample, passages = current_audit()
-        audit.save_answer(out, sample, passages.get(passage_id) or {"id": passage_id}, form_labels(form), author=who)
+        audit.save_answer(out, sample, passages, passage_id, form_labels(form), author=who)
         return RedirectResponse(f"/audit?answered={quote(passage_id)}", status_code=303)
 
     @app.get("/api/audit")
@@ -316,8 +316,7 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
         who = author(request)
         body = parse_json(await read_body(request))
         sample, passages = current_audit()
-        labels = audit.save_answer(out, sample, passages.get(passage_id) or {"id": passage_id}, body, author=who,
-                                   origin="api")
+        labels = audit.save_answer(out, sample, passages, passage_id, body, author=who, origin="api")
         return {"id": passage_id, **labels, "author": who, "progress": audit.load_audit(out, passages).progress()}
 
     def export(request: Request, kind: str) -> Response:
