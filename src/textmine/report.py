@@ -326,9 +326,17 @@ def accuracy_sentences(prev: pd.DataFrame, accuracy: pd.DataFrame) -> list[str]:
     return out
 
 
-def _accuracy_rows(heads, prev: pd.DataFrame, accuracy: pd.DataFrame) -> str:
+def _accuracy_rows(heads, prev: pd.DataFrame, accuracy: pd.DataFrame, compact: bool = False) -> str:
+    """A table of the labels ``heads``: raw and corrected share, and the model's scores on the audit.
+
+    ``compact`` (beside a chart) keeps the shares and the recall; the audit's
+    positives, precision, F1 and kappa stand in the accuracy section.
+    """
     overall = overall_rows(prev)
     scored = accuracy.set_index("label")
+    columns = (["label", "raw (95%)", "corrected (95%)", "recall"] if compact else
+               ["label", "raw share (95% Wilson)", "corrected share (95% PPI)", "positives in audit", "recall",
+                "precision", "F1", "kappa"])
     rows = []
     for head in heads:
         a = scored.loc[head]
@@ -336,11 +344,12 @@ def _accuracy_rows(heads, prev: pd.DataFrame, accuracy: pd.DataFrame) -> str:
                if head in overall.index else "-")
         corrected = (f"{_pct(overall.share_corrected[head])} ({_pct(overall.corrected_low[head])}-"
                      f"{_pct(overall.corrected_high[head])})" if head in overall.index else "-")
-        rows.append(f"<tr><td>{html.escape(THEME_NAMES.get(head, head))}</td><td>{raw}</td><td>{corrected}</td>"
-                    f"<td>{int(a.tp + a.fn)}</td><td>{_ratio(a.recall)}</td><td>{_ratio(a.precision)}</td>"
-                    f"<td>{_ratio(a.f1)}</td><td>{_ratio(a.kappa)}</td></tr>")
-    return ("<table class='accuracy'><tr><th>label</th><th>raw share (95% Wilson)</th><th>corrected share (95% PPI)</th>"
-            "<th>in audit</th><th>recall</th><th>precision</th><th>F1</th><th>kappa</th></tr>" + "".join(rows) + "</table>")
+        cells = [html.escape(THEME_NAMES.get(head, head)), raw, corrected, _ratio(a.recall)] if compact else [
+            html.escape(THEME_NAMES.get(head, head)), raw, corrected, str(int(a.tp + a.fn)), _ratio(a.recall),
+            _ratio(a.precision), _ratio(a.f1), _ratio(a.kappa)]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    header = "<tr>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr>"
+    return f"<table class='accuracy'>{header}{''.join(rows)}</table>"
 
 
 def no_audit_html(out: str = "OUT") -> str:
@@ -375,7 +384,7 @@ def chart_accuracy_html(chart: Chart, prev: pd.DataFrame, accuracy: pd.DataFrame
     """The measured accuracy and corrected shares of a chart's labels, for beside the chart."""
     if accuracy is None:
         return "<p class='muted accuracy-note'>No accuracy measured on this corpus yet (see above).</p>"
-    return f"<h4>Measured on this corpus</h4>{_accuracy_rows(CHART_HEADS[chart.name], prev, accuracy)}"
+    return f"<h4>Measured on this corpus</h4>{_accuracy_rows(CHART_HEADS[chart.name], prev, accuracy, compact=True)}"
 
 
 def build_charts(passages: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[Chart]:
@@ -443,7 +452,7 @@ h1{font-size:1.6em} .muted{color:#777} .chart{display:flex;gap:1.5em;border-top:
 .chart img{max-width:640px;width:60%} .chart .side{flex:1;font-size:.9em} .evidence li{margin:.5em 0}
 .src{color:#555;font-size:.85em} table{border-collapse:collapse;font-size:.85em} td,th{border:1px solid #ccc;padding:2px 6px}
 .notes{background:#fff8e1;padding:.6em 1em;border-left:4px solid #f0b400}
-table.accuracy td:not(:first-child){text-align:right;white-space:nowrap}
+table.accuracy td:not(:first-child){text-align:right;white-space:nowrap} .side table.accuracy{font-size:.8em}
 """
 
 
