@@ -232,3 +232,20 @@ def test_a_run_without_an_audit_says_how_to_start_one():
     page = files["report.html"].decode()
     assert "No accuracy has been measured on this corpus" in page and "textmine audit outputs/x --size 60" in page
     assert "accuracy.csv" not in files and "share_corrected" not in tables["prevalence"].columns
+
+
+def test_the_simulation_bench_meets_its_targets_with_fixed_seeds():
+    """bench/audit_sim.py's statistical claims, on fewer draws: corrected error and coverage (never its timings)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("audit_sim", Path(__file__).parent.parent / "bench" / "audit_sim.py")
+    sim = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sim)
+    biased = sim.simulate(*sim.biased(np.random.default_rng(0)), audit_size=60, draws=200, seed=0)
+    focus = [sim.LABELS.index(label) for label in sim.BIASED]
+    assert biased["error"][focus].mean() <= 0.5 * biased["raw_error"][focus].mean()
+    report = sim.simulate(*sim.one_report(np.random.default_rng(0)), audit_size=60, draws=200, seed=0)
+    assert report["error"].mean() <= 0.5 * report["raw_error"].mean()
+    for result in (biased, report):
+        assert (result["coverage"] >= 0.9).mean() >= 0.9, "95% intervals cover the truth for at least 90% of labels"
