@@ -604,3 +604,15 @@ def test_a_passage_outside_the_sample_takes_no_audit_answer(client, sampled):
     assert response.status_code == 400 and "not in the audit sample" in response.json()["error"]
     assert client.put("/api/audit/nope", json=ANSWER).status_code == 400
     assert audit_rows(out) == 0
+
+
+def test_a_cross_site_audit_answer_is_refused_and_writes_nothing(client, sampled):
+    out, ids = sampled
+    page = client.get("/audit")  # even with a valid token and cookie, another site's page may not write
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    body = f"themes=working_together&stage=&recommendation=false&csrf={csrf}"
+    response = client.post(f"/audit/{ids[0]}", content=body, headers={
+        "content-type": "application/x-www-form-urlencoded", "origin": "http://evil.example"})
+    assert response.status_code == 403 and audit_rows(out) == 0
+    put = client.put(f"/api/audit/{ids[0]}", json=ANSWER, headers={"origin": "http://evil.example"})
+    assert put.status_code == 403 and audit_rows(out) == 0
