@@ -72,7 +72,7 @@ def test_bad_sample_sizes_and_seeds_are_refused(out, size, seed, message):
 
 def test_answers_persist_across_runs_and_vanished_passages_are_reported(out):
     sample, _ = audit.draw_sample(out, ids(PASSAGES), 6, seed=3)
-    run = audit.run_passages(out)
+    run = audit.current_audit(out)[1]
     first, second = sample.ids[:2]
     audit.save_answer(out, sample, run, first, {**NONE, "themes": ["voice_of_the_child"]})
     audit.save_answer(out, sample, run, second, NONE)
@@ -86,14 +86,14 @@ def test_answers_persist_across_runs_and_vanished_passages_are_reported(out):
     assert latest_corrections(corrections_path(out))[first]["labels"]["themes"] == ["voice_of_the_child"], \
         "an audit answer is also a correction"
     examples = {e["text"]: e for e in corrections_to_examples(corrections_path(out))}  # and feeds training
-    assert examples[audit.run_passages(out)[first]["text"]]["themes"] == ["voice_of_the_child"]
+    assert examples[audit.current_audit(out)[1][first]["text"]]["themes"] == ["voice_of_the_child"]
     with pytest.raises(BadInput, match="no longer in the current run"):
         audit.save_answer(out, kept, run, second, NONE)
 
 
 def test_a_review_queue_correction_is_never_an_audit_answer(out):
     sample, _ = audit.draw_sample(out, ids(PASSAGES), 4, seed=5)
-    run = audit.run_passages(out)
+    run = audit.current_audit(out)[1]
     save_correction(out, run[sample.ids[0]], {"themes": ["voice_of_the_child"]})
     assert audit.load_audit(out, ids(PASSAGES)).answers == {}
 
@@ -119,18 +119,18 @@ def test_a_bad_import_is_refused_with_its_line_and_writes_nothing(out, lines, me
     path = out / "audit.jsonl"
     path.write_text("\n".join(lines).replace('"IN"', json.dumps(inside)).replace("p99", outside), encoding="utf-8")
     with pytest.raises(BadInput, match=message.replace("p99", outside).replace("'IN'", repr(inside))) as error:
-        audit.import_answers(out, path, sample, audit.run_passages(out))
+        audit.import_answers(out, path, sample, audit.current_audit(out)[1])
     assert str(path) in str(error.value)
     assert audit_rows(corrections_path(out)) == 0 and latest_corrections(corrections_path(out)) == {}
 
 
 def test_an_import_takes_every_line_as_an_answer_and_a_correction(out):
     sample, _ = audit.draw_sample(out, ids(PASSAGES), 4, seed=5)
-    printed = audit.sample_records(sample, audit.run_passages(out), with_model=False)
+    printed = audit.sample_records(sample, audit.current_audit(out)[1], with_model=False)
     assert "model_labels" not in printed[0] and printed[0]["audit_labels"] is None  # blind
     lines = [json.dumps({**r, **NONE, "factors": ["monitoring"]}) for r in printed[:3]]  # the printed fields are ignored
     (out / "audit.jsonl").write_text("\n".join(lines), encoding="utf-8")
-    assert audit.import_answers(out, out / "audit.jsonl", sample, audit.run_passages(out)) == 3
+    assert audit.import_answers(out, out / "audit.jsonl", sample, audit.current_audit(out)[1]) == 3
     kept = audit.load_audit(out, ids(PASSAGES))
     assert kept.done == 3 and all(a["factors"] == ["monitoring"] for a in kept.answers.values())
     assert kept.next_unanswered() == sample.ids[3]
@@ -184,7 +184,7 @@ def test_an_audit_that_catches_no_error_still_gives_an_honest_interval():
 
 def test_corrected_shares_use_the_models_labels_not_the_corrections(out):
     sample, _ = audit.draw_sample(out, ids(PASSAGES), 12, seed=8)
-    run = audit.run_passages(out)
+    run = audit.current_audit(out)[1]
     for pid in sample.ids:  # the truth: every audited passage is voice_of_the_child only
         audit.save_answer(out, sample, run, pid, {**NONE, "themes": ["voice_of_the_child"]})
     corrected = correct_passages([dict(p) for p in PASSAGES], out)
@@ -210,7 +210,7 @@ def test_corrected_shares_use_the_models_labels_not_the_corrections(out):
 
 def test_a_run_with_an_audit_writes_accuracy_and_shows_both_shares(out):
     sample, _ = audit.draw_sample(out, ids(PASSAGES), 10, seed=2)
-    run = audit.run_passages(out)
+    run = audit.current_audit(out)[1]
     for pid in sample.ids:  # the audit agrees with the model on working_together, and adds voice_of_the_child
         audit.save_answer(out, sample, run, pid, {**NONE, "themes": [*run[pid]["model_labels"]["themes"], "voice_of_the_child"]})
     corrected = correct_passages([dict(p) for p in PASSAGES], out)

@@ -281,8 +281,8 @@ def test_an_audit_reaches_accuracy_csv_the_prevalence_and_the_report(pipeline, c
     pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
     assert "No accuracy has been measured on this corpus" in (out / "report.html").read_text()
     assert not (out / "accuracy.csv").exists()
-    passages = audit.run_passages(out)
-    sample, _ = audit.draw_sample(out, list(passages), 8, seed=4)
+    sample, _ = audit.draw_sample(out, audit.run_ids(out), 8, seed=4)
+    passages = audit.current_audit(out)[1]
     for pid in sample.ids:  # the researcher finds performance_management, which the tiny model never learnt, in each
         model = passages[pid]["model_labels"]
         audit.save_answer(out, sample, passages, pid, {**model, "themes": [*model["themes"], "performance_management"]})

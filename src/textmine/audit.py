@@ -240,7 +240,7 @@ def save_answer(out: Path, audit: Audit, passages: Mapping[str, dict], passage_i
                 author: str = "local", origin: str = "browser") -> dict:
     """Store a researcher's audit answer for a passage of the sample and return its label set.
 
-    ``passages`` are the run's passages by id (``run_passages``); ``record`` gives
+    ``passages`` are the sample's passages by id (``current_audit``); ``record`` gives
     the full label set (``answer_labels``). The answer is also a correction of
     the passage. Nothing is written when the passage is not in the sample or the
     labels are bad.
@@ -314,9 +314,20 @@ def sample_records(audit: Audit, passages: Mapping[str, dict], with_model: bool 
     return out
 
 
-def run_passages(out: Path) -> dict[str, dict]:
-    """The passages of the run published in ``out`` (corrections applied, the model's labels kept), by id."""
-    return {p["id"]: p for p in records(load_run(out).passages)}
+def run_ids(out: Path) -> list[str]:
+    """The passage ids of the run published in ``out``: the population a sample is drawn from."""
+    return load_run(out).passages["id"].tolist()
+
+
+def current_audit(out: Path) -> tuple[Audit, dict[str, dict]]:
+    """The audit kept in ``out``, read against its published run, and the sample's passages there by id.
+
+    The passages carry their labels now (corrections applied) and the model's own
+    (``model_labels``); only the sample's are turned into plain records.
+    """
+    run = load_run(out).passages
+    audit = load_audit(out, run["id"])
+    return audit, {p["id"]: p for p in records(run[run["id"].isin(audit.ids)])}
 
 
 def sample_summary(audit: Audit, added: Sequence[str] = ()) -> list[str]:

@@ -224,23 +224,20 @@ def audit(out: Path, size: int | None, seed: int | None, labels_file: Path | Non
         textmine audit outputs/sample --size 60
         textmine audit outputs/sample --labels audit.jsonl
     """
-    from .audit import draw_sample, import_answers, load_audit, run_passages, sample_records, sample_summary
+    from .audit import current_audit, draw_sample, import_answers, run_ids, sample_records, sample_summary
     from .errors import BadInput
 
-    passages = run_passages(out)
     added: list[str] = []
     if labels_file is not None:
         if size is not None or seed is not None:
             raise BadInput("--labels imports answers into the sample as it is: give it without --size and --seed")
-        count = import_answers(out, labels_file, load_audit(out, passages), passages)
+        count = import_answers(out, labels_file, *current_audit(out))
         click.echo(f"imported {count} audit answers from {labels_file}", err=True)
-        current = load_audit(out, passages)
     elif size is not None:
-        current, added = draw_sample(out, list(passages), size, seed)
-    else:
-        current = load_audit(out, passages)
-        if current.seed is None:
-            raise BadInput(f"{out} has no audit sample yet: draw one with `textmine audit {out} --size 60`")
+        _, added = draw_sample(out, run_ids(out), size, seed)
+    current, passages = current_audit(out)
+    if current.seed is None:
+        raise BadInput(f"{out} has no audit sample yet: draw one with `textmine audit {out} --size 60`")
     if labels_file is None:
         for record in sample_records(current, passages, with_model=not blind):
             click.echo(json.dumps(record, ensure_ascii=False))

@@ -280,14 +280,10 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
         labels = save_correction(out, row.iloc[0].to_dict(), body, author=who)
         return {"id": passage_id, **labels, "label_source": "human", "author": who}
 
-    def current_audit() -> tuple[audit.Audit, dict[str, dict]]:
-        passages = audit.run_passages(out)
-        return audit.load_audit(out, passages), passages
-
     @app.get("/audit", response_class=HTMLResponse)
     def audit_page(request: Request, answered: str | None = None, id: str | None = None):  # noqa: A002 (the query name)
         """The sample one passage at a time: the next unanswered (or ``id``), blind; ``answered`` shown beside the model."""
-        sample, passages = current_audit()
+        sample, passages = audit.current_audit(out)
         if id is not None and id not in sample.ids:
             raise BadInput(f"passage {id!r} is not in the audit sample of the current run")
         shown = id or sample.next_unanswered()
@@ -300,14 +296,14 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
     @app.post("/audit/{passage_id}")
     async def audit_form(passage_id: str, request: Request):
         form, who = await checked_form(request)
-        sample, passages = current_audit()
+        sample, passages = audit.current_audit(out)
         audit.save_answer(out, sample, passages, passage_id, form_labels(form), author=who)
         return RedirectResponse(f"/audit?answered={quote(passage_id)}", status_code=303)
 
     @app.get("/api/audit")
     def api_audit():
         """The sample, blind (without the model's labels), with the answers so far."""
-        sample, passages = current_audit()
+        sample, passages = audit.current_audit(out)
         return {"size": sample.size, "done": sample.done, "seed": sample.seed, "vanished": sample.vanished,
                 "passages": audit.sample_records(sample, passages, with_model=False)}
 
@@ -315,9 +311,9 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
     async def api_audit_answer(passage_id: str, request: Request):
         who = author(request)
         body = parse_json(await read_body(request))
-        sample, passages = current_audit()
+        sample, passages = audit.current_audit(out)
         labels = audit.save_answer(out, sample, passages, passage_id, body, author=who, origin="api")
-        return {"id": passage_id, **labels, "author": who, "progress": audit.load_audit(out, passages).progress()}
+        return {"id": passage_id, **labels, "author": who, "progress": audit.current_audit(out)[0].progress()}
 
     def export(request: Request, kind: str) -> Response:
         filters = explore.Filters.from_query(query(request))
