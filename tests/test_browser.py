@@ -164,3 +164,29 @@ def test_a_rebound_dns_name_cannot_read_the_browser(server, page):
     response = page.goto(f"http://{EVIL}:{port}/api/passages")  # the name resolves to 127.0.0.1 (DNS rebinding)
     assert response.status == 421
     assert "does not answer to the name" in page.inner_text("body") and "Ashcombe" not in page.inner_text("body")
+
+
+def test_the_audit_page_is_blind_until_answered(server, page, tmp_path):
+    from textmine.audit import draw_sample, load_audit
+
+    base, out = server
+    sample, _ = draw_sample(out, [p["id"] for p in PASSAGES], 3, seed=2)
+    page.goto(base + "/audit")
+    assert page.inner_text("#progress") == "0 of 3 done"
+    first = next(p for p in PASSAGES if p["id"] == sample.ids[0])
+    assert page.inner_text("#current") == first["text"]
+    assert page.locator("#model-labels").count() == 0, "the model's labels stay hidden until answered"
+    assert not page.is_checked("input[name=themes][value=working_together]")  # nothing ticked for the researcher
+    page.check("input[name=themes][value=capacity_and_resources]")
+    page.check("input[name=stage][value=insight]")
+    shoot(page, "audit", tmp_path)
+    page.click("#answer")
+    page.wait_for_selector("#answered")
+    assert page.inner_text("#progress") == "1 of 3 done"
+    assert "capacity_and_resources" in page.inner_text("#your-labels")
+    model = page.inner_text("#model-labels")
+    assert all(t in model for t in first["themes"]) and (first["themes"] or "no labels" in model)
+    assert page.inner_text("#current") == next(p for p in PASSAGES if p["id"] == sample.ids[1])["text"]
+    answers = load_audit(out, [p["id"] for p in PASSAGES]).answers
+    assert answers == {sample.ids[0]: {"themes": ["capacity_and_resources"], "factors": [], "stage": "insight",
+                                       "recommendation": False, "audience": None}}

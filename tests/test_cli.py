@@ -215,3 +215,45 @@ def test_browse_serves_its_own_address_and_refuses_other_hosts_and_sites(publish
     from textmine.corrections import latest_corrections
 
     assert list(latest_corrections(published / "corrections.sqlite")) == ["p1"]
+
+
+def test_audit_draws_prints_grows_and_imports(tmp_path):
+    from test_audit import PASSAGES
+
+    from textmine import store
+    from textmine.run import publish_outputs
+
+    publish_outputs(tmp_path, PASSAGES, [], record={"run_id": store.new_run_id()})
+    first = CliRunner().invoke(main, ["audit", str(tmp_path), "--size", "5", "--seed", "3"])
+    assert first.exit_code == 0, first.output
+    rows = [json.loads(line) for line in first.stdout.splitlines()]
+    assert [r["position"] for r in rows] == [1, 2, 3, 4, 5]
+    assert {"id", "file", "page", "text", "model_labels", "audit_labels"} <= set(rows[0])
+    assert "audit sample of 5 passages (seed 3), 5 added now: 0 of 5 done" in first.stderr
+    grown = CliRunner().invoke(main, ["audit", str(tmp_path), "--size", "8", "--blind"])
+    again = [json.loads(line) for line in grown.stdout.splitlines()]
+    assert [r["id"] for r in again[:5]] == [r["id"] for r in rows] and len(again) == 8, "grown, not redrawn"
+    assert "model_labels" not in again[0]
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("\n".join(json.dumps({**r, "themes": [], "factors": ["monitoring"], "stage": None,
+                                             "recommendation": False}) for r in again[:2]), encoding="utf-8")
+    imported = CliRunner().invoke(main, ["audit", str(tmp_path), "--labels", str(answers)])
+    assert imported.exit_code == 0, imported.output
+    assert "imported 2 audit answers" in imported.stderr and "2 of 8 done" in imported.stderr
+
+
+def test_a_bad_audit_import_is_one_clear_line(tmp_path):
+    from test_audit import PASSAGES
+
+    from textmine import store
+    from textmine.run import publish_outputs
+
+    publish_outputs(tmp_path, PASSAGES, [], record={"run_id": store.new_run_id()})
+    none_yet = CliRunner().invoke(main, ["audit", str(tmp_path)])
+    assert none_yet.exit_code == 1 and f"no audit sample yet: draw one with `textmine audit {tmp_path} --size 60`" in none_yet.output
+    CliRunner().invoke(main, ["audit", str(tmp_path), "--size", "3", "--seed", "1"])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "p00", "themes": ["nope"], "factors": [], "stage": null, "recommendation": false}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["audit", str(tmp_path), "--labels", str(bad)])
+    assert result.exit_code == 1 and result.output.startswith(f"Error: {bad}: line 1: ")
+    assert "Traceback" not in result.output

@@ -270,3 +270,33 @@ def test_a_configured_prefect_api_is_read_from_the_environment_or_the_active_pro
     assert configured_api_url(home) == "http://prefect.example:4200/api"
     assert configured_api_url({**home, "PREFECT_PROFILE": "ephemeral"}) is None
     assert configured_api_url({"PREFECT_HOME": str(tmp_path / "nowhere")}) is None
+
+
+def test_an_audit_reaches_accuracy_csv_the_prevalence_and_the_report(pipeline, corpus, tmp_path, tiny_model_dir):
+    import pandas as pd
+
+    from textmine import audit
+
+    out = tmp_path / "out"
+    pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
+    assert "No accuracy has been measured on this corpus" in (out / "report.html").read_text()
+    assert not (out / "accuracy.csv").exists()
+    sample, _ = audit.draw_sample(out, audit.run_ids(out), 8, seed=4)
+    passages = audit.current_audit(out)[1]
+    for pid in sample.ids:  # the researcher finds performance_management, which the tiny model never learnt, in each
+        model = passages[pid]["model_labels"]
+        audit.save_answer(out, sample, passages, pid, {**model, "themes": [*model["themes"], "performance_management"]})
+    record = pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
+    assert record["status"] == "completed"
+
+    accuracy = pd.read_csv(out / "accuracy.csv").set_index("label")
+    assert accuracy.loc["performance_management", ["audited", "tp", "fn"]].tolist() == [8, 0, 8]
+    prevalence = pd.read_csv(out / "prevalence.csv", keep_default_na=False)
+    overall = prevalence[(prevalence.council == "all") & (prevalence.timepoint == "all") & (prevalence.period == "all")
+                         & (prevalence.doc_type == "all")].set_index("label")
+    # raw: the 8 audited passages, now corrected; corrected: the model's 0 plus its error on the audit, 1 per passage
+    assert overall.loc["performance_management", "passages"] == 8
+    assert overall.loc["performance_management", "share_corrected"] == 1.0
+    assert overall.loc["performance_management", "audited"] == 8
+    assert (prevalence.note != "").any() and prevalence.share_corrected.notna().all()
+    assert "Accuracy on this corpus" in (out / "report.html").read_text()

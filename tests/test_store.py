@@ -29,7 +29,9 @@ def test_passages_round_trip_through_parquet(tmp_path):
     store.write_passages(tmp_path / "p.parquet", [PASSAGE])
     (back,) = store.read_passages(tmp_path / "p.parquet")
     scores = {head: 0.91 if head == "outcome" else 0.1235 for head in head_names()}  # rounded to 4 places
-    assert back == {**dict.fromkeys(PASSAGE_COLUMNS), **PASSAGE, "scores": scores}
+    model = {"themes": ["practice_and_service_delivery"], "factors": [], "stage": "outcome", "recommendation": False,
+             "audience": None}  # the model's labels: its own, as no correction replaced them
+    assert back == {**dict.fromkeys(PASSAGE_COLUMNS), **PASSAGE, "scores": scores, "model_labels": model}
 
 
 def test_publish_switches_all_outputs_at_once_and_keeps_a_few_runs(tmp_path):
@@ -87,6 +89,9 @@ def test_corrections_win_over_model_labels_and_survive_republishing(tmp_path):
     publish_outputs(tmp_path, [applied], [], record={"run_id": "r1"})
     (published,) = store.read_passages(tmp_path / "passages.parquet")
     assert published["label_source"] == "human" and published["themes"] == ["voice_of_the_child"]
+    assert published["model_labels"]["themes"] == ["practice_and_service_delivery"], "the model's labels are kept"
+    (again,) = correct_passages([published], tmp_path)  # the browser applies them again: the model's labels stay
+    assert again["model_labels"] == published["model_labels"]
     (example,) = corrections_to_examples(tmp_path / "corrections.sqlite")
     assert example["text"] == PASSAGE["text"] and example["source"] == "correction"
 

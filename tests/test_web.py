@@ -330,7 +330,7 @@ def test_the_correction_form_needs_its_csrf_token(client, out, csrf, keep_cookie
     body = "stage=outcome" + ("" if csrf is None else f"&csrf={quote(valid if csrf == 'valid' else csrf)}")
     response = post_form(client, "p3", body, headers={"origin": BASE})
     assert response.status_code == 403, why
-    assert "open the passage again" in response.text
+    assert "open the page again" in response.text
     assert not (out / "corrections.sqlite").exists()
 
 
@@ -517,3 +517,102 @@ def test_a_non_ascii_token_is_refused_at_start():
     with pytest.raises(BadInput, match="printable ASCII") as caught:
         parse_tokens(["ana:sécret-long"], env="")
     assert "sécret" not in str(caught.value)
+
+
+# The audit: the Audit page, its form and PUT /api/audit/{id}
+
+ANSWER = {"themes": ["working_together"], "factors": [], "stage": "action", "recommendation": False}
+
+
+@pytest.fixture
+def sampled(out):
+    """The output folder with an audit sample of 4 of the 6 passages, and those passages' ids."""
+    from textmine.audit import draw_sample
+
+    sample, _ = draw_sample(out, [p["id"] for p in PASSAGES], 4, seed=1)
+    return out, sample.ids
+
+
+def audit_rows(out) -> int:
+    import sqlite3
+
+    with sqlite3.connect(out / "corrections.sqlite") as conn:
+        return conn.execute("SELECT COUNT(*) FROM audit_labels").fetchone()[0]
+
+
+def test_the_audit_page_without_a_sample_says_how_to_draw_one(client, out):
+    page = client.get("/audit")
+    assert page.status_code == 200 and f"textmine audit {out} --size 60" in html.unescape(page.text)
+
+
+def test_the_audit_page_is_blind_until_answered_then_shows_both(client, sampled):
+    out, ids = sampled
+    first = client.get("/audit")
+    assert "0 of 4 done" in first.text and "Passage 1 of 4" in first.text
+    shown = next(p for p in PASSAGES if p["id"] == ids[0])
+    assert html.escape(shown["text"]) in first.text
+    assert 'id="model-labels"' not in first.text and "checked" not in first.text.split('name="stage" value=""')[0]
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', first.text).group(1)
+    response = client.post(f"/audit/{ids[0]}", content=f"themes=voice_of_the_child&stage=&recommendation=false&csrf={csrf}",
+                           headers={"content-type": "application/x-www-form-urlencoded", "origin": BASE},
+                           follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == f"/audit?answered={ids[0]}"
+    after = client.get(response.headers["location"])
+    assert "1 of 4 done" in after.text and "Passage 2 of 4" in after.text
+    model = re.search(r'id="model-labels">(.*?)</td>', after.text, re.S).group(1)
+    yours = re.search(r'id="your-labels">(.*?)</td>', after.text, re.S).group(1)
+    assert "voice_of_the_child" in yours and all(t in model for t in shown["themes"])
+    assert latest_corrections(out / "corrections.sqlite")[ids[0]]["labels"]["themes"] == ["voice_of_the_child"]
+
+
+def test_the_audit_form_needs_its_csrf_token(client, sampled):
+    out, ids = sampled
+    client.get("/audit")  # the session cookie
+    response = client.post(f"/audit/{ids[0]}", content="themes=voice_of_the_child&csrf=forged",
+                           headers={"content-type": "application/x-www-form-urlencoded", "origin": BASE})
+    assert response.status_code == 403 and audit_rows(out) == 0
+
+
+def test_put_an_audit_answer(client, sampled):
+    out, ids = sampled
+    response = client.put(f"/api/audit/{ids[1]}", json=ANSWER)
+    assert response.status_code == 200, response.text
+    assert response.json()["stage"] == "action" and response.json()["progress"].startswith("1 of 4 done")
+    listed = client.get("/api/audit").json()
+    assert listed["done"] == 1 and "model_labels" not in listed["passages"][0]  # the API is blind too
+    assert client.get(f"/api/passages/{ids[1]}").json()["label_source"] == "human"
+
+
+@pytest.mark.parametrize("body, message", [
+    ("{not json", "not valid JSON"),
+    ('["themes"]', "an audit answer is a JSON object"),
+    ('{"themes": ["working_together"]}', "factors, stage, recommendation are missing"),
+    ('{"themes": ["nope"], "factors": [], "stage": null, "recommendation": false}', "unknown theme 'nope'"),
+    ('{"themes": [], "factors": [], "stage": null, "recommendation": false, "mood": "happy"}', "unknown field"),
+])
+def test_bad_audit_bodies_get_a_400_and_nothing_is_written(client, sampled, body, message):
+    out, ids = sampled
+    response = client.put(f"/api/audit/{ids[0]}", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400 and message in response.json()["error"]
+    assert audit_rows(out) == 0 and latest_corrections(out / "corrections.sqlite") == {}
+
+
+def test_a_passage_outside_the_sample_takes_no_audit_answer(client, sampled):
+    out, ids = sampled
+    outside = next(p["id"] for p in PASSAGES if p["id"] not in ids)
+    response = client.put(f"/api/audit/{outside}", json=ANSWER)
+    assert response.status_code == 400 and "not in the audit sample" in response.json()["error"]
+    assert client.put("/api/audit/nope", json=ANSWER).status_code == 400
+    assert audit_rows(out) == 0
+
+
+def test_a_cross_site_audit_answer_is_refused_and_writes_nothing(client, sampled):
+    out, ids = sampled
+    page = client.get("/audit")  # even with a valid token and cookie, another site's page may not write
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    body = f"themes=working_together&stage=&recommendation=false&csrf={csrf}"
+    response = client.post(f"/audit/{ids[0]}", content=body, headers={
+        "content-type": "application/x-www-form-urlencoded", "origin": "http://evil.example"})
+    assert response.status_code == 403 and audit_rows(out) == 0
+    put = client.put(f"/api/audit/{ids[0]}", json=ANSWER, headers={"origin": "http://evil.example"})
+    assert put.status_code == 403 and audit_rows(out) == 0

@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import taxonomy
 from .corpus import TIMEPOINTS, period
-from .labels import HEAD_AXES, LABEL_FIELDS, head_names, indicator_matrix, join_labels
+from .labels import HEAD_AXES, LABEL_FIELDS, head_names, indicator_matrix, join_labels, model_labels
 
 ALL = "all"
 GROUP_COLUMNS = ("council", "timepoint", "period", "doc_type")
@@ -29,9 +29,15 @@ GROUPINGS: tuple[tuple[str, ...], ...] = (
     (),
 )
 MISSING = ""
+Z95 = 1.959964
+# A group's own audited passages correct its shares when it has at least this many; a group with
+# fewer takes the correction measured on the whole audit (and its note says so).
+MIN_GROUP_AUDIT = 10
+# Pseudo-errors each way in the variance of the model's error on the audit (see ``ppi_mean``).
+PSEUDO_ERRORS = 1
 
 
-def wilson(successes: int, total: int, z: float = 1.959964) -> tuple[float, float]:
+def wilson(successes: int, total: int, z: float = Z95) -> tuple[float, float]:
     """95% Wilson score interval for a proportion; (nan, nan) when ``total`` is 0.
 
     >>> [round(x, 4) for x in wilson(8, 20)]
@@ -77,42 +83,125 @@ def label_indicators(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _group_rows(df: pd.DataFrame, unit_counts, count_name: str) -> pd.DataFrame:
-    rows = []
+def _groups(df: pd.DataFrame):
+    """Every group of ``GROUPINGS``: (its value of each grouping column, ``ALL`` for a margin; its passages)."""
     for grouped in GROUPINGS:
         keys = list(grouped)
         groups = df.groupby(keys, sort=True) if keys else [((), df)]
         for key, part in groups:
             key = key if isinstance(key, tuple) else (key,)
-            labels = dict(zip(keys, key))
-            counts, total = unit_counts(part)
-            for (axis, label), n in counts.items():
-                low, high = wilson(int(n), int(total))
-                rows.append(
-                    {
-                        "axis": axis,
-                        "label": label,
-                        **{c: labels.get(c, ALL) for c in GROUP_COLUMNS},
-                        count_name: int(n),
-                        "total": int(total),
-                        "share": n / total if total else math.nan,
-                        "ci_low": low,
-                        "ci_high": high,
-                    }
-                )
+            values = dict(zip(keys, key))
+            yield {c: values.get(c, ALL) for c in GROUP_COLUMNS}, part
+
+
+def _group_rows(df: pd.DataFrame, unit_counts, count_name: str) -> pd.DataFrame:
+    rows = []
+    for group, part in _groups(df):
+        counts, total = unit_counts(part)
+        for (axis, label), n in counts.items():
+            low, high = wilson(int(n), int(total))
+            rows.append(
+                {
+                    "axis": axis,
+                    "label": label,
+                    **group,
+                    count_name: int(n),
+                    "total": int(total),
+                    "share": n / total if total else math.nan,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
     columns = ["axis", "label", *GROUP_COLUMNS, count_name, "total", "share", "ci_low", "ci_high"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def prevalence(passages: pd.DataFrame) -> pd.DataFrame:
-    """Share of passages carrying each label, per group and margin, with Wilson intervals."""
+def prevalence(passages: pd.DataFrame, audit: dict[str, dict] | None = None) -> pd.DataFrame:
+    """Share of passages carrying each label, per group and margin, with Wilson intervals.
+
+    With ``audit`` (the audit's label set by passage id, see ``textmine.audit``)
+    each row also gets its prediction-powered share (``corrected_shares``).
+    """
     df = prepare(passages)
     ind = label_indicators(df)
 
     def counts(part: pd.DataFrame):
         return ind.loc[part.index].sum(), len(part)
 
-    return _group_rows(df, counts, "passages")
+    table = _group_rows(df, counts, "passages")
+    if not audit:
+        return table
+    return table.merge(corrected_shares(df, audit), on=["axis", "label", *GROUP_COLUMNS], how="left", validate="1:1")
+
+
+def ppi_mean(model_all: np.ndarray, truth: np.ndarray, model_audited: np.ndarray, z: float = Z95,
+             pseudo: float = 0.0):
+    """Prediction-powered estimate of a mean, with its interval (Angelopoulos et al., Science 2023).
+
+    ``model_all`` holds the model's values on every passage (one column per
+    label), ``truth`` and ``model_audited`` the audit's and the model's on the
+    audited passages. The estimate is the model's mean plus its mean error on the
+    audit; its variance is var(model)/N + var(truth - model)/n, population
+    variances, as ``ppi_py.ppi_mean_ci`` with ``lam=1`` (``pseudo=0``).
+
+    With ``pseudo`` > 0 the error's variance is estimated as if the audit also
+    held ``pseudo`` passages the model missed and ``pseudo`` it wrongly labelled
+    (the estimate itself is unchanged), as the Agresti-Caffo interval adds
+    successes and failures: an audit that happens to catch no error of a rare
+    label then still gives an interval as wide as its size allows (about 3/n),
+    not the model's own confident one. Returns (estimate, low, high), not clipped.
+
+    >>> [round(float(v), 3) for v in ppi_mean(np.array([1, 0, 0, 0]), np.array([1, 1]), np.array([1, 0]))]
+    [0.75, -0.063, 1.563]
+    >>> [round(float(v), 3) for v in ppi_mean(np.zeros(100), np.zeros(60), np.zeros(60), pseudo=1)]
+    [0.0, -0.045, 0.045]
+    """
+    model_all = np.asarray(model_all, dtype=float)
+    rectifier = np.asarray(truth, dtype=float) - np.asarray(model_audited, dtype=float)
+    n = len(rectifier) + 2 * pseudo
+    error_var = (np.square(rectifier).sum(axis=0) + 2 * pseudo) / n - np.square(rectifier.sum(axis=0) / n)
+    estimate = model_all.mean(axis=0) + rectifier.mean(axis=0)
+    half = z * np.sqrt(model_all.var(axis=0) / len(model_all) + error_var / len(rectifier))
+    return estimate, estimate - half, estimate + half
+
+
+def model_label_indicators(df: pd.DataFrame) -> pd.DataFrame:
+    """The indicators of the taxonomy's labels by the model's own labels (``labels.model_labels``), by head."""
+    heads = [head for head in head_names() if HEAD_AXES[head] in taxonomy.AXES]
+    records = df.reindex(columns=[*LABEL_FIELDS, "model_labels"]).to_dict("records")
+    return pd.DataFrame(indicator_matrix([model_labels(r) for r in records]), columns=head_names(), index=df.index)[heads]
+
+
+def corrected_shares(passages: pd.DataFrame, audit: dict[str, dict]) -> pd.DataFrame:
+    """Per group and label the prediction-powered share (``ppi_mean``), clipped to [0, 1], and its audit count.
+
+    The model's labels (before corrections) on the group's passages are corrected
+    by their error on the audited passages of the group when it has at least
+    ``MIN_GROUP_AUDIT`` of them, else by their error on the whole audit, and
+    ``note`` says so: a group is never left without a corrected share.
+    ``audit`` holds the audit's label set by passage id.
+    """
+    df = prepare(passages)
+    model = model_label_indicators(df)
+    audited = df["id"].isin(list(audit)).to_numpy()
+    truth = pd.DataFrame(indicator_matrix([audit[i] for i in df.loc[audited, "id"]]), columns=head_names(),
+                         index=df.index[audited])[model.columns]
+    overall = (truth.to_numpy(), model[audited].to_numpy())
+    rows = []
+    for group, part in _groups(df):
+        own = part.index[audited[df.index.get_indexer(part.index)]]
+        if len(own) >= MIN_GROUP_AUDIT or all(v == ALL for v in group.values()):
+            sample, note = (truth.loc[own].to_numpy(), model.loc[own].to_numpy()), ""
+        else:
+            sample = overall
+            note = (f"{f'only {len(own)}' if len(own) else 'no'} audited passage{'' if len(own) == 1 else 's'} in this "
+                    f"group: corrected by the model's error on the whole audit ({len(truth)} passages)")
+        corrected = ppi_mean(model.loc[part.index].to_numpy(), *sample, pseudo=PSEUDO_ERRORS)
+        estimate, low, high = (np.clip(v, 0.0, 1.0) for v in corrected)
+        for k, label in enumerate(model.columns):
+            rows.append({"axis": HEAD_AXES[label], "label": label, **group, "share_corrected": estimate[k],
+                         "corrected_low": low[k], "corrected_high": high[k], "audited": len(own), "note": note})
+    return pd.DataFrame(rows)
 
 
 def document_prevalence(passages: pd.DataFrame) -> pd.DataFrame:

@@ -202,6 +202,51 @@ def train(data: tuple[Path, ...], corrections: tuple[Path, ...], out: Path, test
 
 @main.command()
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--size", type=int, default=None,
+              help="Draw an audit sample of this many passages, or grow the one in OUT to this many.")
+@click.option("--seed", type=int, default=None, help="Seed of a new sample (default: a random one, kept with it).")
+@click.option("--labels", "labels_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Import audit labels from a JSON-lines file: id plus themes, factors, stage, recommendation "
+                   "(and audience) on each line.")
+@click.option("--blind", is_flag=True, help="Print the sample without the model's labels, to label it elsewhere.")
+@_friendly
+def audit(out: Path, size: int | None, seed: int | None, labels_file: Path | None, blind: bool) -> None:
+    """Draw an audit sample of the run's passages, print it, or import its labels.
+
+    An audit is a simple random sample of passages that a researcher labels
+    without seeing the model's labels (the browser's Audit page, or a
+    spreadsheet imported with --labels). The next run measures the model on it
+    (accuracy.csv) and corrects the prevalence (share_corrected in
+    prevalence.csv). The sample is kept in OUT/corrections.sqlite; growing it
+    keeps every passage already drawn. Prints the sample as JSON lines (id, file,
+    page, section, text, model_labels, audit_labels). Examples:
+
+        textmine audit outputs/sample --size 60
+        textmine audit outputs/sample --labels audit.jsonl
+    """
+    from .audit import current_audit, draw_sample, import_answers, run_ids, sample_records, sample_summary
+    from .errors import BadInput
+
+    added: list[str] = []
+    if labels_file is not None:
+        if size is not None or seed is not None:
+            raise BadInput("--labels imports answers into the sample as it is: give it without --size and --seed")
+        count = import_answers(out, labels_file, *current_audit(out))
+        click.echo(f"imported {count} audit answers from {labels_file}", err=True)
+    elif size is not None:
+        _, added = draw_sample(out, run_ids(out), size, seed)
+    current, passages = current_audit(out)
+    if current.seed is None:
+        raise BadInput(f"{out} has no audit sample yet: draw one with `textmine audit {out} --size 60`")
+    if labels_file is None:
+        for record in sample_records(current, passages, with_model=not blind):
+            click.echo(json.dumps(record, ensure_ascii=False))
+    for line in sample_summary(current, added):
+        click.echo(line, err=True)
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="Port to listen on.")
 @click.option("--token", "tokens", multiple=True, metavar="NAME:TOKEN",

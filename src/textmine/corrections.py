@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import BadInput
-from .labels import Labels
+from .labels import Labels, model_labels
 
 FILENAME = "corrections.sqlite"
 
@@ -44,8 +44,9 @@ def corrections_path(out: Path) -> Path:
     return Path(out) / FILENAME
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=10)
+def connect(out: Path) -> sqlite3.Connection:
+    """A connection to ``OUT/corrections.sqlite`` for writing (created, and its tables made, if missing)."""
+    conn = sqlite3.connect(corrections_path(out), timeout=10)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.executescript(SCHEMA)
     columns = {row[1] for row in conn.execute("PRAGMA table_info(corrections)")}
@@ -62,25 +63,39 @@ def save_correction(out: Path, passage: dict, changes: dict, author: str = "loca
     recommendation without an audience is taken to be for the council.
     """
     earlier = latest_corrections(corrections_path(out)).get(passage["id"])
-    labels = Labels.from_dict(earlier["labels"] if earlier else passage).updated(changes)
-    if labels.recommendation and labels.audience is None:
-        labels = replace(labels, audience="council")
-    with closing(_connect(corrections_path(out))) as conn, conn:
-        conn.execute(
-            "INSERT INTO corrections (passage_id, text, section, labels, changed, author, at, context) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                passage["id"],
-                passage["text"],
-                passage.get("section"),
-                json.dumps(labels.to_dict()),
-                json.dumps(sorted(changes)),
-                author,
-                datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                json.dumps({k: passage.get(k) for k in CONTEXT}),
-            ),
-        )
+    labels = full_labels(Labels.from_dict(earlier["labels"] if earlier else passage).updated(changes))
+    with closing(connect(out)) as conn, conn:
+        insert_correction(conn, passage, labels, sorted(changes), author)
     return labels.to_dict()
+
+
+def full_labels(labels: Labels) -> Labels:
+    """A label set as it is saved: a recommendation without an audience is taken to be for the council."""
+    return replace(labels, audience="council") if labels.recommendation and labels.audience is None else labels
+
+
+def insert_correction(conn: sqlite3.Connection, passage: dict, labels: Labels, changed: list[str], author: str) -> int:
+    """Append one correction row (inside the caller's transaction on ``connect``); its ``seq``."""
+    cursor = conn.execute(
+        "INSERT INTO corrections (passage_id, text, section, labels, changed, author, at, context) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            passage["id"],
+            passage["text"],
+            passage.get("section"),
+            json.dumps(labels.to_dict()),
+            json.dumps(changed),
+            author,
+            now(),
+            json.dumps({k: passage.get(k) for k in CONTEXT}),
+        ),
+    )
+    return int(cursor.lastrowid)
+
+
+def now() -> str:
+    """The time a correction or audit label is saved: UTC, to the second."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def latest_corrections(path: Path) -> dict[str, dict]:
@@ -111,11 +126,14 @@ def apply_corrections(passages: list[dict], corrections: dict[str, dict]) -> lis
     The one place corrections meet passages: a run applies them right after
     classification, so every output is built from the same labels, and the
     browser applies them again to show the corrections made since.
+    The model's own labels stay beside them (``model_labels``), for measuring
+    the model against an audit.
     """
     if not corrections:
         return passages
     return [
-        {**p, **corrections[p["id"]]["labels"], "label_source": "human"} if p["id"] in corrections else p
+        {**p, **corrections[p["id"]]["labels"], "label_source": "human", "model_labels": model_labels(p)}
+        if p["id"] in corrections else p
         for p in passages
     ]
 

@@ -142,7 +142,7 @@ def load_run(out: Path) -> RunView:
     df = _read_run(run_dir).copy()
     corrections = latest_corrections(corrections_path(out))
     hits = df.index[df["id"].isin(list(corrections))]
-    columns = [*LABEL_FIELDS, "label_source"]
+    columns = [*LABEL_FIELDS, "label_source", "model_labels"]
     corrected = apply_corrections(df.loc[hits, ["id", *columns]].to_dict("records"), corrections)
     for index, passage in zip(hits, corrected):
         for column in columns:
@@ -256,7 +256,7 @@ def records(df: pd.DataFrame) -> list[dict]:
 
 def flat_table(df: pd.DataFrame) -> pd.DataFrame:
     """One row per passage with lists joined by ';' and one column per score, for CSV and Excel."""
-    table = df[[c for c in PASSAGE_COLUMNS if c != "scores"]].copy()
+    table = df[[c for c in PASSAGE_COLUMNS if c not in ("scores", "model_labels")]].copy()
     table["themes"] = [join_labels(v) for v in df["themes"]]
     table["factors"] = [join_labels(v) for v in df["factors"]]
     for head in sorted({k for s in df["scores"] for k in s}):

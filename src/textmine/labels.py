@@ -65,6 +65,15 @@ PASSAGE_SCHEMA = pa.schema(
         ("audience", pa.string()),
         ("scores", pa.map_(pa.string(), pa.float64())),
         ("label_source", pa.string()),
+        # The classifier's own labels, kept when a correction replaces them: what accuracy and
+        # the corrected prevalence measure (see ``model_labels``).
+        ("model_labels", pa.struct([
+            ("themes", pa.list_(pa.string())),
+            ("factors", pa.list_(pa.string())),
+            ("stage", pa.string()),
+            ("recommendation", pa.bool_()),
+            ("audience", pa.string()),
+        ])),
     ]
 )
 PASSAGE_COLUMNS = PASSAGE_SCHEMA.names
@@ -192,6 +201,32 @@ def indicator_matrix(records: Sequence[Mapping]) -> np.ndarray:
         matrix[i, index[RECOMMENDATION]] = bool(record.get("recommendation"))
         matrix[i, index[AUDIENCE_LGA]] = record.get("audience") == "lga"
     return matrix
+
+
+def label_fields(record: Mapping) -> dict:
+    """The five label fields of a passage, example or correction, as plain data (lists for themes and factors).
+
+    >>> label_fields({"id": "p1", "themes": ("working_together",), "stage": "action"})
+    {'themes': ['working_together'], 'factors': [], 'stage': 'action', 'recommendation': False, 'audience': None}
+    """
+    return {"themes": list(record.get("themes") or ()), "factors": list(record.get("factors") or ()),
+            "stage": record.get("stage") or None, "recommendation": bool(record.get("recommendation")),
+            "audience": record.get("audience") or None}
+
+
+def model_labels(passage: Mapping) -> dict:
+    """The classifier's own label set of a passage: kept aside when a correction replaced it, else its labels.
+
+    Accuracy and the corrected prevalence compare these with the audit, never the
+    corrected labels (which would make the model look right wherever a researcher
+    had put it right).
+
+    >>> model_labels({"themes": ["voice_of_the_child"], "label_source": "human",
+    ...               "model_labels": {"themes": ["working_together"]}})["themes"]
+    ['working_together']
+    """
+    kept = passage.get("model_labels")
+    return label_fields(kept if isinstance(kept, Mapping) else passage)
 
 
 def join_labels(values: Iterable[str] | None) -> str:

@@ -19,7 +19,9 @@ import pandas as pd
 
 from . import aggregate as ag
 from . import taxonomy
-from .labels import PASSAGE_COLUMNS
+from .audit import START
+from .evaluate import accuracy_table
+from .labels import LABEL_FIELDS, PASSAGE_COLUMNS, model_labels
 
 THEME_NAMES = {
     "practice_and_service_delivery": "Practice & service delivery",
@@ -31,6 +33,14 @@ THEME_NAMES = {
 }
 STAGE_COLOURS = {"insight": "#9ecae1", "action": "#3182bd", "outcome": "#e6550d"}
 EXAMPLES_PER_CHART = 4
+# The labels whose measured accuracy stands beside each chart.
+CHART_HEADS = {
+    "council_theme_heatmap": tuple(taxonomy.THEMES),
+    "theme_by_timepoint": tuple(taxonomy.THEMES),
+    "theme_by_year": tuple(taxonomy.THEMES),
+    "stage_shift": tuple(taxonomy.STAGES),
+    "recommendations_by_council": ("recommendation",),
+}
 
 
 @dataclass
@@ -266,6 +276,117 @@ def summary_sentences(prev: pd.DataFrame, shift: pd.DataFrame, comparison: pd.Da
     return out
 
 
+def overall_rows(prev: pd.DataFrame) -> pd.DataFrame:
+    """The prevalence rows over all passages (every grouping column a margin), indexed by label."""
+    mask = np.ones(len(prev), dtype=bool)
+    for column in ag.GROUP_COLUMNS:
+        mask &= (prev[column] == ag.ALL).to_numpy()
+    return prev[mask].set_index("label")
+
+
+def _pct(value: float) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value * 100:.1f}%"
+
+
+def _ratio(value: float) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.2f}"
+
+
+def accuracy_sentences(prev: pd.DataFrame, accuracy: pd.DataFrame) -> list[str]:
+    """Where the corrected shares and the raw counts disagree, in words, one sentence or two per axis."""
+    overall = overall_rows(prev)
+    out = []
+    for axis in taxonomy.AXES:
+        rows = overall[overall.axis == axis]
+        scored = accuracy[accuracy.axis == axis]
+        raw, corrected = float(rows.share.sum()), float(rows.share_corrected.sum())
+        tp, fp, fn = (int(scored[c].sum()) for c in ("tp", "fp", "fn"))
+        found = f"it finds {tp} of the {tp + fn} {axis} labels the audit gives" if tp + fn else f"the audit gives no {axis} label"
+        right = f"{tp} of its {tp + fp} are right" if tp + fp else f"it gives no {axis} label on the audited passages"
+        name = axis.capitalize()
+        if raw == 0:
+            out.append(f"The model gives no passage a {axis} label; corrected by the audit, {axis} labels cover "
+                       f"{corrected * 100:.0f}% of passages together ({found}).")
+        elif corrected >= 1.25 * raw:
+            share = tp / (tp + fn) if tp + fn else 1.0
+            misses = "most" if share < 0.5 else "many" if share < 0.8 else "some"
+            out.append(f"{name} shares are about {corrected / raw:.1f} times the raw counts; the model misses {misses} "
+                       f"of them on this corpus ({found}; {right}).")
+        elif corrected <= 0.8 * raw:
+            out.append(f"{name} shares are about {corrected / raw:.1f} times the raw counts: the model gives {axis} labels "
+                       f"that the audit does not ({right}; {found}).")
+        else:
+            out.append(f"{name} shares are close to the raw counts (together {corrected * 100:.0f}% against "
+                       f"{raw * 100:.0f}%); {found}, and {right}.")
+        outside = rows[(rows.share < rows.corrected_low) | (rows.share > rows.corrected_high)]
+        if len(outside):
+            out.append(f"Raw {axis} shares outside their corrected interval: " + "; ".join(
+                f"{label} (raw {_pct(r.share)}, corrected {_pct(r.share_corrected)}, "
+                f"{_pct(r.corrected_low)}-{_pct(r.corrected_high)})" for label, r in outside.iterrows()) + ".")
+    return out
+
+
+def _accuracy_rows(heads, prev: pd.DataFrame, accuracy: pd.DataFrame, compact: bool = False) -> str:
+    """A table of the labels ``heads``: raw and corrected share, and the model's scores on the audit.
+
+    ``compact`` (beside a chart) keeps the shares and the recall; the audit's
+    positives, precision, F1 and kappa stand in the accuracy section.
+    """
+    overall = overall_rows(prev)
+    scored = accuracy.set_index("label")
+    columns = (["label", "raw (95%)", "corrected (95%)", "recall"] if compact else
+               ["label", "raw share (95% Wilson)", "corrected share (95% PPI)", "positives in audit", "recall",
+                "precision", "F1", "kappa"])
+    rows = []
+    for head in heads:
+        a = scored.loc[head]
+        raw = (f"{_pct(overall.share[head])} ({_pct(overall.ci_low[head])}-{_pct(overall.ci_high[head])})"
+               if head in overall.index else "-")
+        corrected = (f"{_pct(overall.share_corrected[head])} ({_pct(overall.corrected_low[head])}-"
+                     f"{_pct(overall.corrected_high[head])})" if head in overall.index else "-")
+        cells = [html.escape(THEME_NAMES.get(head, head)), raw, corrected, _ratio(a.recall)] if compact else [
+            html.escape(THEME_NAMES.get(head, head)), raw, corrected, str(int(a.tp + a.fn)), _ratio(a.recall),
+            _ratio(a.precision), _ratio(a.f1), _ratio(a.kappa)]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    header = "<tr>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr>"
+    return f"<table class='accuracy'>{header}{''.join(rows)}</table>"
+
+
+def no_audit_html(out: str = "OUT") -> str:
+    """What the report says when no accuracy has been measured, and how to start."""
+    return ("<div class='notes' id='accuracy'><strong>No accuracy has been measured on this corpus.</strong> The shares "
+            "below are the classifier's counts, and their intervals assume its labels are right; on real reports it can "
+            "miss many of the passages that carry a label. To measure it, draw an audit sample: "
+            f"<code>{html.escape(START.format(out=out))}</code>, label its passages in the browser's Audit page "
+            f"(<code>textmine browse {html.escape(out)}</code>) or import labels made elsewhere "
+            f"(<code>textmine audit {html.escape(out)} --labels FILE.jsonl</code>), and run again: the report then "
+            "shows the measured accuracy and corrected shares beside the raw ones.</div>")
+
+
+def accuracy_html(prev: pd.DataFrame, accuracy: pd.DataFrame) -> str:
+    """The report's section on the model's accuracy measured by the audit, and the corrected shares."""
+    audited = int(accuracy.audited.max())
+    parts = [
+        "<section id='accuracy'><h2>Accuracy on this corpus</h2>",
+        f"<p>Measured on an audit of {audited} passages drawn at random from this corpus and labelled by a researcher "
+        "without seeing the model's labels. Corrected shares combine the model's labels on every passage with its "
+        "errors on the audit (prediction-powered inference; 95% intervals): they are unbiased whatever the model's "
+        "errors, and an audit of a few dozen passages gives wide intervals.</p>",
+        "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in accuracy_sentences(prev, accuracy)) + "</ul>",
+    ]
+    for axis, heads in taxonomy.AXES.items():
+        parts.append(f"<h3>{axis.capitalize()}s</h3>{_accuracy_rows(heads, prev, accuracy)}")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def chart_accuracy_html(chart: Chart, prev: pd.DataFrame, accuracy: pd.DataFrame | None) -> str:
+    """The measured accuracy and corrected shares of a chart's labels, for beside the chart."""
+    if accuracy is None:
+        return "<p class='muted accuracy-note'>No accuracy measured on this corpus yet (see above).</p>"
+    return f"<h4>Measured on this corpus</h4>{_accuracy_rows(CHART_HEADS[chart.name], prev, accuracy, compact=True)}"
+
+
 def build_charts(passages: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[Chart]:
     import matplotlib
 
@@ -331,6 +452,7 @@ h1{font-size:1.6em} .muted{color:#777} .chart{display:flex;gap:1.5em;border-top:
 .chart img{max-width:640px;width:60%} .chart .side{flex:1;font-size:.9em} .evidence li{margin:.5em 0}
 .src{color:#555;font-size:.85em} table{border-collapse:collapse;font-size:.85em} td,th{border:1px solid #ccc;padding:2px 6px}
 .notes{background:#fff8e1;padding:.6em 1em;border-left:4px solid #f0b400}
+table.accuracy td:not(:first-child){text-align:right;white-space:nowrap} .side table.accuracy{font-size:.8em}
 """
 
 
@@ -339,8 +461,15 @@ def _corrected(df: pd.DataFrame) -> str:
     return f"{n} passage{'' if n == 1 else 's'}"
 
 
-def build_report(passages: pd.DataFrame, tables: dict[str, pd.DataFrame], title: str = "textmine report") -> tuple[str, dict[str, bytes]]:
-    """The report HTML and the charts as PNG bytes by file name."""
+def build_report(passages: pd.DataFrame, tables: dict[str, pd.DataFrame], title: str = "textmine report",
+                 out: str = "OUT") -> tuple[str, dict[str, bytes]]:
+    """The report HTML and the charts as PNG bytes by file name.
+
+    With an audit (``tables["accuracy"]``) it shows the measured accuracy and the
+    corrected shares, and beside each chart those of its labels; without one it
+    says that no accuracy has been measured and how to start (naming ``out``).
+    """
+    accuracy = tables.get("accuracy")
     charts = build_charts(passages, tables)
     notes = ag.data_gaps(passages)
     summary = summary_sentences(tables["prevalence"], tables["stage_shift"], tables["recommendation_comparison"])
@@ -356,13 +485,15 @@ def build_report(passages: pd.DataFrame, tables: dict[str, pd.DataFrame], title:
     ]
     if summary:
         parts.append("<h2>Summary</h2><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in summary) + "</ul>")
+    parts.append(no_audit_html(out) if accuracy is None else accuracy_html(tables["prevalence"], accuracy))
     if notes:
         parts.append("<div class='notes'><strong>What the data lacks</strong><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul></div>")
     for chart in charts:
         data = base64.b64encode(chart.png).decode("ascii")
         parts.append(
             f"<section class='chart' id='{chart.name}'><img alt='{html.escape(chart.title)}' src='data:image/png;base64,{data}'>"
-            f"<div class='side'><h3>{html.escape(chart.title)}</h3><p>{html.escape(chart.caption)}</p>{_evidence_html(chart)}</div></section>"
+            f"<div class='side'><h3>{html.escape(chart.title)}</h3><p>{html.escape(chart.caption)}</p>"
+            f"{chart_accuracy_html(chart, tables['prevalence'], accuracy)}{_evidence_html(chart)}</div></section>"
         )
     if missing:
         parts.append("<div class='notes' id='missing-charts'><strong>Charts not drawn, and why</strong><ul>"
@@ -373,26 +504,38 @@ def build_report(passages: pd.DataFrame, tables: dict[str, pd.DataFrame], title:
     return "".join(parts), {f"charts/{c.name}.png": c.png for c in charts}
 
 
-def all_tables(passages: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Every aggregate table by its name (file stem)."""
-    return {
-        "prevalence": ag.prevalence(passages),
+def all_tables(passages: pd.DataFrame, audit: dict[str, dict] | None = None) -> dict[str, pd.DataFrame]:
+    """Every aggregate table by its name (file stem); with audit answers (by passage id), ``accuracy`` too."""
+    tables = {
+        "prevalence": ag.prevalence(passages, audit),
         "document_prevalence": ag.document_prevalence(passages),
         "recommendations": ag.recommendations(passages),
         "recommendation_comparison": ag.recommendation_comparison(passages),
         "stage_shift": ag.stage_shift(passages),
         "cooccurrence": ag.cooccurrence(passages),
     }
+    if audit:
+        audited = passages[passages["id"].isin(list(audit))]
+        model = [model_labels(r) for r in audited.reindex(columns=[*LABEL_FIELDS, "model_labels"]).to_dict("records")]
+        tables["accuracy"] = accuracy_table([audit[i] for i in audited["id"]], model)
+    return tables
 
 
-def output_files(passages: list[dict], title: str = "textmine report") -> tuple[dict[str, bytes], dict[str, pd.DataFrame], list[str]]:
-    """Every aggregate CSV, the report and its charts as bytes by file name, plus the tables and summary."""
+def output_files(passages: list[dict], title: str = "textmine report", audit: dict[str, dict] | None = None,
+                 out: str = "OUT") -> tuple[dict[str, bytes], dict[str, pd.DataFrame], list[str]]:
+    """Every aggregate CSV, the report and its charts as bytes by file name, plus the tables and summary.
+
+    ``audit`` holds the audit's label sets by passage id (``run.audit_answers``):
+    with it, ``accuracy.csv`` and the corrected shares in ``prevalence.csv``.
+    """
     # object columns: no copy of every passage's text into another string type
     df = ag.prepare(pd.DataFrame({c: pd.Series([p.get(c) for p in passages], dtype=object) for c in PASSAGE_COLUMNS}))
-    tables = all_tables(df)
+    tables = all_tables(df, audit)
     files = {f"{name}.csv": ag.to_csv(table) for name, table in tables.items()}
-    report_html, charts = build_report(df, tables, title)
+    report_html, charts = build_report(df, tables, title, out)
     files["report.html"] = report_html.encode("utf-8")
     files.update(charts)
     summary = summary_sentences(tables["prevalence"], tables["stage_shift"], tables["recommendation_comparison"])
+    if "accuracy" in tables:
+        summary += accuracy_sentences(tables["prevalence"], tables["accuracy"])
     return files, tables, summary

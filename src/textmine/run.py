@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import store
+from .audit import load_audit
 from .classify import PassageClassifier, default_model_path, load_model, model_info, model_version
 from .corpus import Document, discover
 from .corrections import apply_corrections, corrections_path, latest_corrections
@@ -131,6 +132,11 @@ def label_passages(passages: list[dict], model: PassageClassifier, out: Path) ->
         p["scores"] = matrix[row]
         p["label_source"] = "model"
     return passages, len(todo)
+
+
+def audit_answers(passages: list[dict], out: Path) -> dict[str, dict]:
+    """The audit's label sets by passage id, for the sample's passages in this run (empty without an audit)."""
+    return load_audit(out, (p["id"] for p in passages)).answers
 
 
 def correct_passages(passages: list[dict], out: Path) -> list[dict]:

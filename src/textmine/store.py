@@ -32,7 +32,7 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from .errors import TextmineError
-from .labels import PASSAGE_SCHEMA, head_names
+from .labels import PASSAGE_SCHEMA, head_names, model_labels
 from .safe import neutralise
 
 STATE = ".textmine"
@@ -92,6 +92,8 @@ def passages_table(passages: list[dict]) -> pa.Table:
     for field in PASSAGE_SCHEMA:
         if field.name == "scores":
             columns["scores"] = _scores_column(passages)
+        elif field.name == "model_labels":
+            columns[field.name] = pa.array([model_labels(p) for p in passages], type=field.type)
         elif field.name in ("themes", "factors"):
             columns[field.name] = pa.array([list(p.get(field.name) or []) for p in passages], type=field.type)
         else:

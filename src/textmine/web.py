@@ -1,9 +1,9 @@
 """The passage browser: a small FastAPI app over one output folder.
 
-Routes parse the request, call ``explore`` and ``corrections``, and render a
-template or JSON. Every request first passes ``guard.check_request`` (Host,
+Routes parse the request, call ``explore``, ``corrections`` and ``audit``, and
+render a template or JSON. Every request first passes ``guard.check_request`` (Host,
 Origin and Referer checks against cross-site writes and DNS rebinding); the
-correction form carries a CSRF token tied to a ``SameSite=Strict`` session
+correction and audit forms carry a CSRF token tied to a ``SameSite=Strict`` session
 cookie; writes need a token when the server listens on anything but the
 loopback address. A bad request is a 4xx with a one-line message and writes
 nothing.
@@ -15,14 +15,14 @@ import json
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import explore, taxonomy
+from . import audit, explore, taxonomy
 from .corrections import save_correction
 from .errors import BadInput, TextmineError
 from .guard import DEFAULT_PORT, Site, check_request, form_token, is_loopback, new_session, same_secret
@@ -95,6 +95,22 @@ def parse_json(text: str):
         raise BadInput(f"the request body holds a value that cannot be read ({exc})") from exc
     except RecursionError as exc:
         raise BadInput("the request body is JSON nested too deeply: a correction is one flat object") from exc
+
+
+def form_labels(form: dict[str, list[str]]) -> dict:
+    """The full label set a correction or audit form gives (an unticked box is "no"); the audience only of a recommendation.
+
+    >>> form_labels({"themes": ["working_together"], "stage": [""], "recommendation": ["true"]})
+    {'themes': ['working_together'], 'factors': [], 'stage': None, 'recommendation': True, 'audience': 'council'}
+    """
+    recommendation = (form.get("recommendation") or ["false"])[0] == "true"
+    return {
+        "themes": form.get("themes", []),
+        "factors": form.get("factors", []),
+        "stage": (form.get("stage") or [""])[0] or None,
+        "recommendation": recommendation,
+        "audience": ((form.get("audience") or ["council"])[0] or "council") if recommendation else None,
+    }
 
 
 def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None = None, port: int = DEFAULT_PORT,
@@ -175,6 +191,22 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
     def not_found(request: Request, passage_id: str) -> Response:
         return error(request, 404, f"no passage with id {passage_id!r} in the current run")
 
+    def with_session(request: Request, name: str, **context) -> HTMLResponse:
+        """A page with a form: its CSRF token tied to the session cookie (set here when the browser has none)."""
+        session = request.cookies.get(SESSION_COOKIE) or new_session()
+        response = render(name, csrf=form_token(secret, session), **context)
+        if session != request.cookies.get(SESSION_COOKIE):
+            response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict", path="/")
+        return response
+
+    async def checked_form(request: Request) -> tuple[dict[str, list[str]], str]:
+        """The fields of a posted form, once its CSRF token is checked, and who sent it."""
+        form = parse_qs(await read_body(request), keep_blank_values=True)
+        session = request.cookies.get(SESSION_COOKIE)
+        if not session or not same_secret((form.get("csrf") or [""])[0], form_token(secret, session)):
+            raise Refused(403, "this form is out of date or came from another page: open the page again and save from there")
+        return form, author(request, (form.get("token") or [None])[0])
+
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request):
         params = query(request)
@@ -207,33 +239,17 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
             row, before, after = explore.context(view.passages, passage_id)
         except KeyError:
             return not_found(request, passage_id)
-        session = request.cookies.get(SESSION_COOKIE) or new_session()
-        response = render("passage.html", p=row, before=before, after=after, previous=view.previous.get(passage_id),
-                          saved=saved, csrf=form_token(secret, session), title=f"Passage {passage_id}")
-        if session != request.cookies.get(SESSION_COOKIE):
-            response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict", path="/")
-        return response
+        return with_session(request, "passage.html", p=row, before=before, after=after,
+                            previous=view.previous.get(passage_id), saved=saved, title=f"Passage {passage_id}")
 
     @app.post("/passage/{passage_id}/labels")
     async def correct_form(passage_id: str, request: Request):
-        form = parse_qs(await read_body(request), keep_blank_values=True)
-        session = request.cookies.get(SESSION_COOKIE)
-        if not session or not same_secret((form.get("csrf") or [""])[0], form_token(secret, session)):
-            raise Refused(403, "this form is out of date or came from another page: open the passage again and save from there")
-        who = author(request, (form.get("token") or [None])[0])
+        form, who = await checked_form(request)
         view = explore.load_run(out)
         row = explore.find(view.passages, passage_id)
         if row.empty:
             return not_found(request, passage_id)
-        recommendation = (form.get("recommendation") or ["false"])[0] == "true"
-        changes = {
-            "themes": form.get("themes", []),
-            "factors": form.get("factors", []),
-            "stage": (form.get("stage") or [""])[0] or None,
-            "recommendation": recommendation,
-            "audience": ((form.get("audience") or ["council"])[0] or "council") if recommendation else None,
-        }
-        save_correction(out, row.iloc[0].to_dict(), changes, author=who)
+        save_correction(out, row.iloc[0].to_dict(), form_labels(form), author=who)
         return RedirectResponse(f"/passage/{passage_id}?saved=1", status_code=303)
 
     @app.get("/api/passages")
@@ -263,6 +279,41 @@ def create_app(out: Path, host: str = "127.0.0.1", tokens: dict[str, str] | None
             return not_found(request, passage_id)
         labels = save_correction(out, row.iloc[0].to_dict(), body, author=who)
         return {"id": passage_id, **labels, "label_source": "human", "author": who}
+
+    @app.get("/audit", response_class=HTMLResponse)
+    def audit_page(request: Request, answered: str | None = None, id: str | None = None):  # noqa: A002 (the query name)
+        """The sample one passage at a time: the next unanswered (or ``id``), blind; ``answered`` shown beside the model."""
+        sample, passages = audit.current_audit(out)
+        if id is not None and id not in sample.ids:
+            raise BadInput(f"passage {id!r} is not in the audit sample of the current run")
+        shown = id or sample.next_unanswered()
+        return with_session(
+            request, "audit.html", audit=sample, p=passages.get(shown), position=sample.ids.index(shown) + 1 if shown else 0,
+            answer=sample.answers.get(shown, audit.BLANK), answered=passages.get(answered) if answered in sample.answers else None,
+            answered_labels=sample.answers.get(answered), start=audit.START.format(out=out), title="Audit",
+        )
+
+    @app.post("/audit/{passage_id}")
+    async def audit_form(passage_id: str, request: Request):
+        form, who = await checked_form(request)
+        sample, passages = audit.current_audit(out)
+        audit.save_answer(out, sample, passages, passage_id, form_labels(form), author=who)
+        return RedirectResponse(f"/audit?answered={quote(passage_id)}", status_code=303)
+
+    @app.get("/api/audit")
+    def api_audit():
+        """The sample, blind (without the model's labels), with the answers so far."""
+        sample, passages = audit.current_audit(out)
+        return {"size": sample.size, "done": sample.done, "seed": sample.seed, "vanished": sample.vanished,
+                "passages": audit.sample_records(sample, passages, with_model=False)}
+
+    @app.put("/api/audit/{passage_id}")
+    async def api_audit_answer(passage_id: str, request: Request):
+        who = author(request)
+        body = parse_json(await read_body(request))
+        sample, passages = audit.current_audit(out)
+        labels = audit.save_answer(out, sample, passages, passage_id, body, author=who, origin="api")
+        return {"id": passage_id, **labels, "author": who, "progress": audit.current_audit(out)[0].progress()}
 
     def export(request: Request, kind: str) -> Response:
         filters = explore.Filters.from_query(query(request))

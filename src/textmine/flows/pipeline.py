@@ -1,4 +1,4 @@
-"""The textmine pipeline as a Prefect flow: discover, extract, segment, classify, correct, publish.
+"""The textmine pipeline as a Prefect flow: discover, extract, segment, classify, correct, audit, publish.
 
 Run it with ``textmine run CORPUS --out OUT`` (or ``python flows/pipeline.py CORPUS OUT``
 in a checkout), which first checks, without Prefect, whether anything changed (see
@@ -61,9 +61,14 @@ def correct(passages: list[dict], out: Path) -> list[dict]:
     return steps.correct_passages(passages, out)
 
 
+@task(name="read-audit", cache_policy=NO_CACHE)
+def read_audit(passages: list[dict], out: Path) -> dict[str, dict]:
+    return steps.audit_answers(passages, out)
+
+
 @task(name="aggregate-and-report", cache_policy=NO_CACHE)
-def aggregate(passages: list[dict]):
-    return report.output_files(passages)
+def aggregate(passages: list[dict], audit: dict[str, dict], out: Path):
+    return report.output_files(passages, audit=audit, out=str(out))
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -162,7 +167,8 @@ async def pipeline(corpus: str, out: str, model: str | None = None, workers: int
             "errors": len(errors),
             "skipped": skipped_files(settings.corpus),
         }
-        files, tables, summary = aggregate(quote(labelled))
+        audit = read_audit(quote(labelled), settings.out)
+        files, tables, summary = aggregate(quote(labelled), quote(audit), settings.out)
         record["seconds"] = round(time.time() - started_at, 2)
         publish(settings.out, quote(labelled), quote(errors), quote(files), record)
         store.append_run_record(settings.out, record)
