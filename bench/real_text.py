@@ -14,6 +14,10 @@ it) and prints, for the shipped model (or --model):
 - with --corrections, what corrections teach: half of the real passages saved as a
   researcher's corrections (corrections.sqlite, as the browser writes them), a model
   trained with `textmine train --corrections`, scored on the other half, both ways round;
+- with --audit N, what an audit of N real passages corrects: the model's labels (with
+  context) on all of them, N drawn as `textmine audit` draws them and taken as audited
+  (their hand labels), the prediction-powered shares against the true shares over many
+  draws (bench/audit_sim.py's simulation, on real labels and the real model's errors);
 - with --card FILE, the figures written into a model card's "On real text" section.
 
 The real passages come without their layout; it is rebuilt from the report's own
@@ -23,7 +27,7 @@ reads like one (lower case, ends with ";" or short); each recommendation of the
 columns are the audiences and whose rows are the factors (the coding conventions in
 real-dev/README.md); the appendix's short lines are cells of its table.
 
-Usage: python bench/real_text.py [--real PATH] [--model PATH] [--pipeline] [--corrections] [--card FILE]
+Usage: python bench/real_text.py [--real PATH] [--model PATH] [--pipeline] [--audit N] [--corrections] [--card FILE]
 """
 
 from __future__ import annotations
@@ -162,6 +166,23 @@ def corrections_simulation(real: list[dict], weight: float | None) -> list[str]:
     return lines
 
 
+def audit_simulation(real: list[dict], predictions: list[dict], size: int, draws: int = 1000) -> list[str]:
+    """Raw and audit-corrected shares of the real passages against their true shares (issue 12's measure)."""
+    from audit_sim import LABELS, simulate  # bench/audit_sim.py
+
+    def matrix(rows: list[dict]) -> np.ndarray:
+        return np.array([[label in r["themes"] or label in r["factors"] or label == r["stage"] for label in LABELS]
+                         for r in rows])
+
+    result = simulate(matrix(real), matrix(predictions), size, draws, seed=0)
+    axes = slice(0, len(LABELS) - 3)  # the 14 themes and factors
+    raw, corrected = result["raw_error"][axes].mean(), result["error"][axes].mean()
+    return [f"Audit of {size} of the {len(real)} real passages, {draws} draws: mean absolute error of the 14 theme and "
+            f"factor shares raw {raw:.4f}, corrected {corrected:.4f} (corrected / raw {corrected / raw:.2f}); the 95% "
+            f"interval covers the true share in {result['coverage'][axes].mean():.3f} of labels x draws, and in at least "
+            f"90% of draws for {int((result['coverage'][axes] >= 0.9).sum())} of 14 labels."]
+
+
 def write_card(card: Path, section: list[str]) -> None:
     """Replace (or add) the card's "## On real text" section."""
     text = card.read_text(encoding="utf-8")
@@ -176,6 +197,7 @@ def main() -> None:
     parser.add_argument("--pipeline", action="store_true", help="also typeset the real passages and run textmine on them")
     parser.add_argument("--corrections", action="store_true", help="also simulate learning from corrections (trains twice)")
     parser.add_argument("--weight", type=float, default=None, help="weight of a correction in the simulation")
+    parser.add_argument("--audit", type=int, default=None, help="also simulate an audit of this many real passages")
     parser.add_argument("--card", type=Path, default=None, help="write the figures into this model card")
     args = parser.parse_args()
     if not args.real.exists():
@@ -200,6 +222,8 @@ def main() -> None:
     out += ["", "Calibration on the real report (with context): expected calibration error "
             + ", ".join(f"{axis} {value:.3f}" for axis, value in ece.items()) + ".", "",
             "Reliability of theme and factor decisions:", "", *table]
+    if args.audit:
+        out += ["", *audit_simulation(real, predict(model, real), args.audit)]
     if args.corrections:
         out += ["", *corrections_simulation(real, args.weight)]
     print("\n".join(out))
