@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import store
 from .classify import PassageClassifier, default_model_path, load_model, model_info, model_version
-from .corpus import Document, Problem, discover
+from .corpus import Document, Problem, discover, file_hash
 from .corrections import apply_corrections, corrections_path, latest_corrections
 from .extract import Block
 from .formats import reader_version
@@ -155,11 +155,20 @@ def publish_outputs(out: Path, passages: list[dict], errors: list[dict], extra_f
     return run_dir
 
 
+def model_files_hash(folder: Path) -> str:
+    """A hash of every file of a model folder: weights edited in place make the next run load (and check) them."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).iterdir() if p.is_file()):
+        digest.update(f"{path.name}\x1f{file_hash(path)}\n".encode("utf-8"))
+    return digest.hexdigest()
+
+
 def input_fingerprint(docs: list[Document], problems: list[Problem], model: dict, settings) -> str:
-    """A hash of everything a run's outputs depend on: files, metadata, model, corrections, code."""
+    """A hash of everything a run's outputs depend on: files, metadata, model (its files too), corrections, code."""
     from . import __version__
 
     digest = hashlib.sha256()
+    digest.update(model_files_hash(settings.model or default_model_path()).encode())
     for doc in docs:
         digest.update(f"{doc.file}\x1f{doc.sha256}\x1f{sorted(doc.meta.items())}\n".encode("utf-8"))
     for file, message in problems:
