@@ -26,7 +26,10 @@ def read_pages(path: Path, engine: str = "auto") -> Iterator[PageData]:
     (already a pdfplumber dependency) reads the same words and ruling lines several
     times faster; ``engine="auto"`` uses it for every page whose drawings are
     straight lines and boxes, and pdfplumber for the rest (curved drawings in the
-    page body) and for files pdfium cannot open. ``engine="pdfplumber"`` uses
+    page body), for pages pdfium cannot load or finds no words on while pdfplumber
+    finds characters (a font pdfium cannot use), and for files pdfium cannot open.
+    A page that gives no words carries ``unreadable``: why its content could not be
+    read (``content_problem``), or "" when it draws no text. ``engine="pdfplumber"`` uses
     pdfplumber for every page. Both give the same blocks (``tests/test_extract.py``
     checks).
 
@@ -60,12 +63,11 @@ def read_pages(path: Path, engine: str = "auto") -> Iterator[PageData]:
     with pdf:
         try:
             for index, page in enumerate(pages):
-                fast_page = fast[index] if fast is not None and index < len(fast) else None
+                fast_page = _pdfium_page(fast, index)
                 try:
                     drawings = pdfium_drawings(fast_page) if fast_page is not None else None
-                    if drawings is not None:
-                        data = pdfium_page_to_data(fast_page, page.page_number, *drawings)
-                    else:
+                    data = pdfium_page_to_data(fast_page, page.page_number, *drawings) if drawings is not None else None
+                    if data is None or (not data.words and page.chars):  # pdfium missed text pdfplumber finds
                         data = plumber_page_to_data(page)
                     if not data.words:
                         data.unreadable = content_problem(page.page_obj)
@@ -129,6 +131,18 @@ def content_problem(page_obj) -> str:
         if filters and not target.get_data().strip() and int(resolve1(target.attrs.get("Length", 0)) or 0) > 0:
             return f"its content stream ({where}) could not be decompressed ({', '.join(filters)})"
     return ""
+
+
+def _pdfium_page(doc, index: int):
+    """Page ``index`` of a pdfium document, or None when pdfium has no such page or cannot load it (pdfplumber reads it)."""
+    import pypdfium2 as pdfium
+
+    if doc is None or index >= len(doc):
+        return None
+    try:
+        return doc[index]
+    except pdfium.PdfiumError:
+        return None
 
 
 def _open_pdfium(path: Path):
