@@ -8,7 +8,9 @@ processes with the per-document time limit a run uses) and ends one of these way
 - crash: the worker died (a native crash) or raised something that is not one of
   textmine's errors (which kills the worker and prints a traceback);
 - hang: stopped at the time limit (``ExtractionTimeout``);
-- lost: neither blocks nor a one-line message naming the file.
+- lost: neither blocks nor a one-line message naming the file, or "has no text
+  layer" said of a file whose text poppler's ``pdftotext`` reads (a second reader
+  as witness, when it is installed).
 
 Mutations (one to three per file, chosen by the seed): flip bytes, overwrite a run
 with random bytes, delete or duplicate a run, truncate, swap a PDF keyword or a
@@ -24,6 +26,8 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -85,6 +89,17 @@ def outcome(result: dict | None, error: Exception | None, name: str) -> str:
     return "refused"
 
 
+def other_reader_finds_text(path: Path) -> bool | None:
+    """Whether poppler's ``pdftotext`` reads any text from ``path`` (None without pdftotext)."""
+    if shutil.which("pdftotext") is None:
+        return None
+    try:
+        done = subprocess.run(["pdftotext", "-q", str(path), "-"], capture_output=True, timeout=30, check=False)
+    except subprocess.TimeoutExpired:
+        return False
+    return bool(done.stdout.strip())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000)
@@ -120,6 +135,8 @@ def main() -> None:
             except TextmineError as exc:
                 error = exc
             kind = outcome(result, error, path.name)
+            if kind == "refused" and (result or {}).get("error_type") == "NoTextLayer" and other_reader_finds_text(path):
+                kind = "lost"
             detail = str(error) if error else (result or {}).get("error", "")
             if kind == "refused":
                 errors[(result or {}).get("error_type") or type(error).__name__] += 1
