@@ -164,6 +164,16 @@ def test_classify_with_a_tampered_model_prints_one_line(tmp_path, tiny_model_dir
     assert line.startswith("Error: ")
 
 
+def _read_only_folder(path: Path) -> Path:
+    """A folder no file can be made in: read-only by its mode, or (for root, whom modes do not stop) immutable."""
+    path.mkdir()
+    if os.geteuid() != 0:
+        path.chmod(0o500)
+    elif shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+        pytest.skip("running as root on a file system without chattr +i: no folder is read-only to root")
+    return path
+
+
 def _blocked_outputs(tmp_path: Path) -> dict[str, Path]:
     (tmp_path / "a_file").write_text("in the way")
     return {"a file in the way": tmp_path / "a_file", "a parent that is a file": tmp_path / "a_file" / "out"}
@@ -174,17 +184,15 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "good.pdf").write_bytes(PDFS["good"][0])
-    if kind == "read-only":
-        if os.geteuid() == 0:
-            pytest.skip("root writes into read-only folders")
-        out = tmp_path / "locked"
-        out.mkdir()
-        out.chmod(0o500)
-    else:
-        out = _blocked_outputs(tmp_path)[kind]
-    result = CliRunner().invoke(main, ["run", str(corpus), "--out", str(out)])
+    out = _blocked_outputs(tmp_path).get(kind) or _read_only_folder(tmp_path / "locked")
+    try:
+        result = CliRunner().invoke(main, ["run", str(corpus), "--out", str(out)])
+    finally:
+        if kind == "read-only" and os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(out)], check=True)
     assert result.exit_code == 1
-    one_clear_line(result.output, "output folder")
+    line = one_clear_line(result.output, "output folder", str(out))
+    assert ("cannot be written" in line) == (kind == "read-only")
     assert not (corpus / ".textmine").exists()
 
 
