@@ -5,8 +5,9 @@ message)`` pair for the run's errors.csv, and the rest is used. Only a manifest
 that cannot be read as a whole (another encoding, no ``file`` column) is refused.
 
 - The manifest is read as UTF-8, with or without a byte-order mark, or as UTF-16
-  or UTF-32 when it starts with one (what Excel's "Unicode text" saves); anything
-  else is refused with a line saying to save it as UTF-8.
+  or UTF-32 when it starts with one (what Excel's "Unicode text" saves, with tabs
+  between the columns: a header without commas but with tabs is read that way);
+  anything else is refused with a line saying to save it as UTF-8.
 - Header names are matched without regard to case or surrounding spaces; a
   column textmine does not read is named once.
 - A row with more fields than the header (a comma inside an unquoted value) is
@@ -161,7 +162,9 @@ def read_manifest(corpus: Path) -> tuple[dict[str, dict[str, str | None]], list[
         text = decode_manifest(path.read_bytes(), str(path))
     except OSError as exc:
         raise BadInput(f"{path} cannot be read ({exc.strerror or exc})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first = text.split("\n", 1)[0]
+    tabs = "," not in first and "\t" in first  # Excel's "Unicode text" is tab-separated
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if tabs else ",")
     rows: dict[str, list[tuple[int, dict[str, str | None]]]] = {}
     try:
         header = next(reader, [])
@@ -183,8 +186,9 @@ def read_manifest(corpus: Path) -> tuple[dict[str, dict[str, str | None]], list[
                                            "with empty metadata"))
             else:
                 if len(cells) < len(header):
+                    quote = " (a double quote left open?)" if any("," in cell for cell in cells) else ""
                     problems.append((MANIFEST, f"{MANIFEST} line {n} has {len(cells)} fields but the header has "
-                                               f"{len(header)}: the missing ones are left empty for {name}"))
+                                               f"{len(header)}{quote}: the missing ones are left empty for {name}"))
                 meta, found = _row_meta(cells, columns, n, name)
                 problems += found
                 rows.setdefault(name, []).append((n, meta))
