@@ -84,6 +84,13 @@ def test_no_text_layer_is_said_only_of_a_pdf_whose_pages_draw_no_text(pool, tmp_
         "decompressed (FlateDecode)); the other pages were"]
 
 
+def test_a_page_pdfium_cannot_load_is_read_by_pdfplumber(pool, tmp_path):
+    path = tmp_path / "garbled_kids.pdf"  # the page tree's second entry is garbled; pdfium fails to load that page
+    path.write_bytes(PDFS["garbled_kids"][0])
+    text = " ".join(block["text"] for block in pool.extract(path)["blocks"])
+    assert "The second page." in text
+
+
 def test_extract_of_a_hostile_pdf_prints_one_line_and_no_parser_notes(tmp_path):
     path = tmp_path / "exponent_media_box.pdf"  # pdfminer warns "Invalid MediaBox" on its way to failing
     path.write_bytes(PDFS["exponent_media_box"][0])

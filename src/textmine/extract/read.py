@@ -28,8 +28,10 @@ def read_pages(path: Path, engine: str = "auto") -> Iterator[PageData]:
     straight lines and boxes, and pdfplumber for the rest (curved drawings in the
     page body), for pages pdfium cannot load or finds no words on while pdfplumber
     finds characters (a font pdfium cannot use), and for files pdfium cannot open.
-    A page that gives no words carries ``unreadable``: why its content could not be
-    read (``content_problem``), or "" when it draws no text. ``engine="pdfplumber"`` uses
+    When the two count different numbers of pages (a broken page tree), every page
+    is read by pdfplumber. A page that gives no words carries ``unreadable``: why
+    its content could not be read (``content_problem``, or the broken page tree),
+    or "" when it draws no text. ``engine="pdfplumber"`` uses
     pdfplumber for every page. Both give the same blocks (``tests/test_extract.py``
     checks).
 
@@ -60,6 +62,11 @@ def read_pages(path: Path, engine: str = "auto") -> Iterator[PageData]:
     if engine not in ENGINES:
         raise ValueError(f"unknown extraction engine {engine!r}: use one of {', '.join(ENGINES)}")
     fast = _open_pdfium(path) if engine == "auto" else None
+    tree_problem = ""
+    if fast is not None and len(fast) != len(pages):  # the two read a broken page tree differently
+        tree_problem = f"the page tree is broken: pdfium counts {len(fast)} pages, pdfplumber {len(pages)}"
+        fast.close()
+        fast = None
     with pdf:
         try:
             for index, page in enumerate(pages):
@@ -70,7 +77,7 @@ def read_pages(path: Path, engine: str = "auto") -> Iterator[PageData]:
                     if data is None or (not data.words and page.chars):  # pdfium missed text pdfplumber finds
                         data = plumber_page_to_data(page)
                     if not data.words:
-                        data.unreadable = content_problem(page.page_obj)
+                        data.unreadable = content_problem(page.page_obj) or tree_problem
                     yield data
                 except TextmineError:
                     raise
