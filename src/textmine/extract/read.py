@@ -27,7 +27,7 @@ def read_pages(path: Path, engine: str = "auto") -> Iterator[PageData]:
     times faster; ``engine="auto"`` uses it for every page whose drawings are
     straight lines and boxes, and pdfplumber for the rest (curved drawings in the
     page body), for pages pdfium cannot load or finds no words on while pdfplumber
-    finds characters (a font pdfium cannot use), and for files pdfium cannot open.
+    finds characters, and for files pdfium cannot open.
     When the two count different numbers of pages (a broken page tree), every page
     is read by pdfplumber. A page that gives no words carries ``unreadable``: why
     its content could not be read (``content_problem``, or the broken page tree),
@@ -121,7 +121,7 @@ def content_problem(page_obj) -> str:
     ``page_obj`` is pdfminer's ``PDFPage``. A page without a ``/Contents`` entry, or
     whose content draws no text, is blank or a scan: that is not a problem here.
     """
-    from pdfminer.pdftypes import PDFObjRef, PDFStream, resolve1
+    from pdfminer.pdftypes import PDFObjRef, PDFStream, int_value, resolve1
 
     raw = page_obj.attrs.get("Contents")
     if raw is None:
@@ -135,7 +135,7 @@ def content_problem(page_obj) -> str:
         if not isinstance(target, PDFStream):
             return f"its content ({where}) is a {type(target).__name__}, not a stream"
         filters = [str(getattr(f, "name", f)) for f, _ in target.get_filters()]
-        if filters and not target.get_data().strip() and int(resolve1(target.attrs.get("Length", 0)) or 0) > 0:
+        if filters and not target.get_data().strip() and int_value(target.attrs.get("Length", 0)) > 0:
             return f"its content stream ({where}) could not be decompressed ({', '.join(filters)})"
     return ""
 
