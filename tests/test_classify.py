@@ -23,6 +23,8 @@ from textmine.classify.features import LAYOUT_FEATURES, clauses, layout_row, pas
 from textmine.errors import BadInput, IncompatibleModel, ModelNotFound
 from textmine.evaluate import binary_scores, evaluate
 
+from make_hostile import TAMPERED  # the model-folder tamperings, shared with tests/test_hostile.py
+
 TEXTS = [
     "Caseloads are far too high and agency staff leave within months.",
     "The LGA should fund a return visit after six months.",
@@ -233,61 +235,6 @@ def test_probs_to_labels_applies_thresholds_and_picks_one_stage():
 def test_a_missing_model_folder_fails_clearly(tmp_path):
     with pytest.raises(ModelNotFound, match="not a textmine model folder"):
         load_model_folder(tmp_path)
-
-
-def _edit_json(name, change):
-    def edit(folder: Path) -> None:
-        data = json.loads((folder / name).read_text())
-        change(data)
-        (folder / name).write_text(json.dumps(data))
-    return edit
-
-
-def _edit_arrays(change):
-    def edit(folder: Path) -> None:
-        with np.load(folder / "weights.npz") as data:
-            arrays = {k: data[k] for k in data.files}
-        change(arrays)
-        np.savez(folder / "weights.npz", **arrays)
-    return edit
-
-
-def _truncate(name):
-    def edit(folder: Path) -> None:
-        data = (folder / name).read_bytes()
-        (folder / name).write_bytes(data[: len(data) // 2])
-    return edit
-
-
-def _pickled(folder: Path) -> None:
-    with np.load(folder / "weights.npz") as data:
-        arrays = {k: data[k] for k in data.files}
-    arrays["coef"] = np.array([{"evil": 1}], dtype=object)
-    np.savez(folder / "weights.npz", **arrays)
-
-
-TAMPERED = [
-    (_edit_json("model.json", lambda d: d.update(format_version=1)), "model format 1"),
-    (_edit_json("model.json", lambda d: d.update(format="spacy-textcat")), "'spacy-textcat' model"),
-    (_edit_json("model.json", lambda d: d.update(heads=["a", "b"])), "another label set"),
-    (_edit_json("model.json", lambda d: d["params"].update(C="eight")), "setting C = 'eight'"),
-    (_edit_json("model.json", lambda d: d["params"].update(unknown=1)), "unknown setting"),
-    (_edit_json("features.json", lambda d: d["blocks"].pop("words")), "no block 'words'"),
-    (_edit_json("features.json", lambda d: d["blocks"]["words"]["terms"].append(7)), "distinct terms"),
-    (_truncate("model.json"), "model.json is not valid JSON"),
-    (_truncate("features.json"), "features.json is not valid JSON"),
-    (_truncate("weights.npz"), "weights.npz is truncated"),
-    (lambda f: (f / "weights.npz").unlink(), "has no weights.npz"),
-    (lambda f: (f / "features.json").unlink(), "has no features.json"),
-    (_pickled, "never loads pickles"),
-    (_edit_arrays(lambda a: a.update(coef=a["coef"][:, :-3])), "array 'coef' has shape"),
-    (_edit_arrays(lambda a: a.update(coef=np.full_like(a["coef"], np.nan))), "NaN or infinite"),
-    (_edit_arrays(lambda a: a.update(intercept=a["intercept"].astype(np.int64))), "not floating point"),
-    (_edit_arrays(lambda a: a.pop("calibration")), "no array 'calibration'"),
-    (_edit_arrays(lambda a: a.update(extra=np.zeros(3))), "unexpected array"),
-    (_edit_arrays(lambda a: a["calibration"].__setitem__((0, 2), 1.5)), "thresholds outside"),
-    (_edit_arrays(lambda a: a.update(words_idf=a["words_idf"][:-1])), "array 'words_idf' has shape"),
-]
 
 
 @pytest.mark.parametrize("tamper, message", TAMPERED, ids=[m for _, m in TAMPERED])

@@ -21,7 +21,8 @@ def test_bad_manifest_values_are_dropped_with_a_warning(tmp_path):
     (tmp_path / "manifest.csv").write_text("file,council,date,timepoint,doc_type\na.pdf,X,14/03/2014,later,report\n")
     rows, problems = read_manifest(tmp_path)
     assert rows["a.pdf"] == {"council": "X", "date": None, "timepoint": None, "doc_type": "report"}
-    assert len(problems) == 2 and "14/03/2014" in problems[0] and "later" in problems[1]
+    assert len(problems) == 2 and "14/03/2014" in problems[0][1] and "later" in problems[1][1]
+    assert {file for file, _ in problems} == {"manifest.csv"}
 
 
 def test_a_manifest_without_a_file_column_is_refused(tmp_path):
@@ -33,7 +34,7 @@ def test_a_manifest_without_a_file_column_is_refused(tmp_path):
 def test_manifest_rows_for_absent_files_are_reported(tmp_path):
     (tmp_path / "manifest.csv").write_text("file,council\nghost.pdf,X\n")
     _, problems = discover(tmp_path)
-    assert problems == ["manifest.csv lists ghost.pdf, which is not in the corpus folder"]
+    assert problems == [("manifest.csv", "manifest.csv lists ghost.pdf, which is not in the corpus folder")]
 
 
 @pytest.mark.parametrize("value, expected", [("2014-03-01", "2014"), (None, None), ("", None), ("March", None)])
@@ -51,4 +52,4 @@ def test_every_readable_format_is_discovered_in_any_case_and_the_rest_listed_as_
     docs, problems = discover(tmp_path)
     assert [d.file for d in docs] == ["B.PDF", "a.pdf", "minutes.HTML", "page.htm", "plan.docx"]
     assert skipped_files(tmp_path) == ["notes.txt", "sub/old.doc"]
-    assert problems == ["manifest.csv lists old.doc, which textmine does not read (only .pdf, .docx, .html, .htm)"]
+    assert problems == [("manifest.csv", "manifest.csv lists old.doc, which textmine does not read (only .pdf, .docx, .html, .htm)")]

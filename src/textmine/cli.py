@@ -105,9 +105,11 @@ def extract(file: Path, passages: bool) -> None:
 
         textmine extract corpus/sample/ashcombe_report.pdf | head
     """
+    from .extract.read import quiet_parser_warnings
     from .formats import collect_problems, extract_file
     from .segment import blocks_to_passages
 
+    quiet_parser_warnings()
     with collect_problems() as problems:
         blocks = extract_file(file)
     records = blocks_to_passages(blocks, file.name, {}) if passages else [b.to_dict() for b in blocks]

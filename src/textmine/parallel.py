@@ -42,6 +42,9 @@ def extract_document(path: str) -> dict:
 
 
 def _worker(conn) -> None:
+    from .extract.read import quiet_parser_warnings
+
+    quiet_parser_warnings()
     try:
         import resource
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from . import store
 from .audit import load_audit
 from .classify import PassageClassifier, default_model_path, load_model, model_info, model_version
-from .corpus import Document, discover
+from .corpus import Document, Problem, discover, file_hash
 from .corrections import apply_corrections, corrections_path, latest_corrections
 from .extract import Block
 from .formats import reader_version
@@ -68,11 +68,11 @@ def prepare_document(doc: Document, out: Path, pool: ExtractionPool, max_words: 
     return DocResult(doc.file, passages, cached["pages"], cached=was_cached, problems=cached.get("problems", []))
 
 
-def error_records(results: list[DocResult], problems: list[str]) -> list[dict]:
-    """The rows of errors.csv: documents that failed, pages that could not be read, manifest problems."""
+def error_records(results: list[DocResult], problems: list[Problem]) -> list[dict]:
+    """The rows of errors.csv: documents that failed, pages that could not be read, problems found in discovery."""
     errors = [{"file": r.file, "step": r.step, "error": r.error} for r in results if r.error]
     errors += [{"file": r.file, "step": "ocr", "error": p} for r in results for p in r.problems]
-    return errors + [{"file": "manifest.csv", "step": "discover", "error": p} for p in problems]
+    return errors + [{"file": file, "step": "discover", "error": message} for file, message in problems]
 
 
 BATCH = 4096  # passages classified at once
@@ -161,15 +161,24 @@ def publish_outputs(out: Path, passages: list[dict], errors: list[dict], extra_f
     return run_dir
 
 
-def input_fingerprint(docs: list[Document], problems: list[str], model: dict, settings) -> str:
-    """A hash of everything a run's outputs depend on: files, metadata, model, corrections, code."""
+def model_files_hash(folder: Path) -> str:
+    """A hash of every file of a model folder: weights edited in place make the next run load (and check) them."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).iterdir() if p.is_file()):
+        digest.update(f"{path.name}\x1f{file_hash(path)}\n".encode("utf-8"))
+    return digest.hexdigest()
+
+
+def input_fingerprint(docs: list[Document], problems: list[Problem], model: dict, settings) -> str:
+    """A hash of everything a run's outputs depend on: files, metadata, model (its files too), corrections, code."""
     from . import __version__
 
     digest = hashlib.sha256()
+    digest.update(model_files_hash(settings.model or default_model_path()).encode())
     for doc in docs:
         digest.update(f"{doc.file}\x1f{doc.sha256}\x1f{sorted(doc.meta.items())}\n".encode("utf-8"))
-    for problem in problems:
-        digest.update(problem.encode("utf-8"))
+    for file, message in problems:
+        digest.update(f"{file}\x1f{message}\n".encode("utf-8"))
     digest.update(f"{__version__}|{reader_version()}|{model.get('version')}|{model.get('data_hash')}".encode())
     digest.update(f"|{settings.max_passage_words}".encode())
     corrections = corrections_path(settings.out)
@@ -185,7 +194,7 @@ class Inputs:
     """What a run would read, and the record of the published run it would replace."""
 
     docs: list[Document]
-    problems: list[str]
+    problems: list[Problem]
     fingerprint: str
     previous: dict | None
 
@@ -217,10 +226,11 @@ def record_if_unchanged(settings, inputs: Inputs, run_id: str, started_at: float
 def unchanged_run(settings, started_at: float) -> dict | None:
     """The whole of a run that finds nothing changed (its record), or None when there is work to do.
 
-    Decided before any Prefect import or server start, under the output folder's lock.
+    Decided before any Prefect import or server start, under the output folder's lock,
+    once the output folder is known to be writable (``store.check_writable``).
     ``started_at`` (``time.time()``) is when the user started the command.
     """
-    settings.out.mkdir(parents=True, exist_ok=True)
+    store.check_writable(settings.out)
     with store.run_lock(settings.out):
         store.clean_stale_runs(settings.out)
         return record_if_unchanged(settings, read_inputs(settings), store.new_run_id(), started_at)

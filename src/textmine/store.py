@@ -8,6 +8,7 @@ Layout of an output folder ``OUT``::
     OUT/.textmine/runs/<run_id>/            the files of each published run
     OUT/.textmine/current -> runs/<run_id>  switched in one atomic rename
     OUT/.textmine/cache/                    extraction cache, by file hash
+    OUT/.textmine/logs/<run_id>.log         what Prefect logged about a run that had problems, tracebacks included
     OUT/.textmine/lock                      held by the run that is writing
 
 A run writes every file into a fresh ``runs/<run_id>`` folder and then replaces the
@@ -22,6 +23,7 @@ import fcntl
 import json
 import os
 import shutil
+import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,12 +33,13 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
-from .errors import TextmineError
+from .errors import BadInput, TextmineError
 from .labels import PASSAGE_SCHEMA, head_names, model_labels
 from .safe import neutralise
 
 STATE = ".textmine"
 KEEP_RUNS = 3
+KEEP_LOGS = 30
 
 
 class RunLocked(TextmineError):
@@ -45,6 +48,39 @@ class RunLocked(TextmineError):
 
 def state_dir(out: Path) -> Path:
     return Path(out) / STATE
+
+
+def written_folders(out: Path) -> list[Path]:
+    """Every folder a run writes into."""
+    state = state_dir(out)
+    return [Path(out), state, state / "runs", state / "cache" / "extract", state / "cache" / "labels", state / "logs"]
+
+
+def check_writable(out: Path) -> None:
+    """Make sure a run can write its outputs, before any work starts; create the folders it needs.
+
+    Each folder a run writes into is created if missing and must take a new file.
+
+    Raises
+    ------
+    BadInput
+        Naming the folder: a file stands where it should be (or where one of its
+        parents should be), or it cannot be written (permissions, a read-only disk).
+    """
+    for folder in written_folders(out):
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+        if blocker == folder:
+            raise BadInput(f"output folder {folder} is a file, not a folder: choose another --out or move the file")
+        if blocker is not None:
+            raise BadInput(f"output folder {folder} cannot be made: {blocker} is a file, not a folder; choose another --out")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check-")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise BadInput(f"output folder {folder} cannot be written ({exc.strerror or exc}): "
+                           "choose another --out or fix its permissions") from None
 
 
 @contextmanager
@@ -209,6 +245,17 @@ def clean_stale_runs(out: Path) -> None:
     for path in runs.iterdir():
         if current is None or path.name > current.name:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def log_path(out: Path, run_id: str) -> Path:
+    """The log file of one run (written only when Prefect logs a warning or an error about it)."""
+    return state_dir(out) / "logs" / f"{run_id}.log"
+
+
+def prune_logs(out: Path, keep: int = KEEP_LOGS) -> None:
+    """Keep the ``keep`` newest run logs (they are named by the run's start time)."""
+    for old in sorted((state_dir(out) / "logs").glob("*.log"))[:-keep]:
+        old.unlink(missing_ok=True)
 
 
 def append_run_record(out: Path, record: dict) -> None:

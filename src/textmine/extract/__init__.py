@@ -22,10 +22,11 @@ Tolerances are named in ``defaults``.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import NoTextLayer, UnreadablePDF
+from ..errors import NoTextLayer, UnreadablePage, UnreadablePDF
 from .blocks import assign_sections, pages_to_blocks
 from .model import Block, Line, PageData, Rule, Shade, Table, Word
 from .read import ENGINES, read_pages
@@ -55,7 +56,10 @@ def extract_blocks(path: Path, engine: str = "auto") -> list[Block]:
     Raises
     ------
     UnreadablePDF, EncryptedPDF, NoTextLayer
-        With a message that names the file and the problem.
+        With a message that names the file and the problem. ``NoTextLayer`` only
+        when no page draws text; a page whose content cannot be decoded makes the
+        file unreadable (or, when other pages have text, an ``UnreadablePage``
+        warning), with its cause.
 
     Examples
     --------
@@ -72,9 +76,15 @@ def extract_blocks(path: Path, engine: str = "auto") -> list[Block]:
     if not pages:
         raise UnreadablePDF(f"{path.name} has no pages")
     pages = ocr_image_pages(path, pages)  # pages with images and no text layer, read by OCR
+    broken = [page for page in pages if page.unreadable]
     if not any(page.words for page in pages):
+        if broken:
+            raise UnreadablePDF(f"{path.name} could not be read: page {broken[0].number}: {broken[0].unreadable}")
         hint = " and OCR found no text on its pages (blank or photos?)" if any(page.has_images for page in pages) else ""
         raise NoTextLayer(f"{path.name} has no text layer{hint}")
+    for page in broken:
+        warnings.warn(UnreadablePage(f"{path.name}: page {page.number} could not be read ({page.unreadable}); "
+                                     "the other pages were"), stacklevel=2)
     return mark_ocr_blocks(pages_to_blocks(pages), pages)
 
 

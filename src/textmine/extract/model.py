@@ -57,6 +57,7 @@ class PageData:
     rules: list[Rule] = field(default_factory=list)
     shades: list[Shade] = field(default_factory=list)
     has_images: bool = False
+    unreadable: str = ""  # why the page's content could not be read (a page with no words), else empty
 
 
 @dataclass

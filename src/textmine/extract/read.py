@@ -26,7 +26,12 @@ def read_pages(path: Path, engine: str = "auto") -> Iterator[PageData]:
     (already a pdfplumber dependency) reads the same words and ruling lines several
     times faster; ``engine="auto"`` uses it for every page whose drawings are
     straight lines and boxes, and pdfplumber for the rest (curved drawings in the
-    page body) and for files pdfium cannot open. ``engine="pdfplumber"`` uses
+    page body), for pages pdfium cannot load or finds no words on while pdfplumber
+    finds characters, and for files pdfium cannot open.
+    When the two count different numbers of pages (a broken page tree), every page
+    is read by pdfplumber. A page that gives no words carries ``unreadable``: why
+    its content could not be read (``content_problem``, or the broken page tree),
+    or "" when it draws no text. ``engine="pdfplumber"`` uses
     pdfplumber for every page. Both give the same blocks (``tests/test_extract.py``
     checks).
 
@@ -53,24 +58,31 @@ def read_pages(path: Path, engine: str = "auto") -> Iterator[PageData]:
             raise UnreadablePDF(f"{path.name} is truncated (the file ends early): copy it again from its source") from exc
         if head != b"%PDF-":
             raise UnreadablePDF(f"{path.name} is not a PDF (it starts with {head!r})") from exc
-        raise UnreadablePDF(f"{path.name} could not be parsed as a PDF ({type(cause).__name__}: {cause})") from exc
+        raise UnreadablePDF(f"{path.name} could not be parsed as a PDF ({_cause(cause)})") from exc
     if engine not in ENGINES:
         raise ValueError(f"unknown extraction engine {engine!r}: use one of {', '.join(ENGINES)}")
     fast = _open_pdfium(path) if engine == "auto" else None
+    tree_problem = ""
+    if fast is not None and len(fast) != len(pages):  # the two read a broken page tree differently
+        tree_problem = f"the page tree is broken: pdfium counts {len(fast)} pages, pdfplumber {len(pages)}"
+        fast.close()
+        fast = None
     with pdf:
         try:
             for index, page in enumerate(pages):
-                fast_page = fast[index] if fast is not None and index < len(fast) else None
+                fast_page = _pdfium_page(fast, index)
                 try:
                     drawings = pdfium_drawings(fast_page) if fast_page is not None else None
-                    if drawings is not None:
-                        yield pdfium_page_to_data(fast_page, page.page_number, *drawings)
-                    else:
-                        yield plumber_page_to_data(page)
+                    data = pdfium_page_to_data(fast_page, page.page_number, *drawings) if drawings is not None else None
+                    if data is None or (not data.words and page.chars):  # pdfium missed text pdfplumber finds
+                        data = plumber_page_to_data(page)
+                    if not data.words:
+                        data.unreadable = content_problem(page.page_obj) or tree_problem
+                    yield data
                 except TextmineError:
                     raise
                 except Exception as exc:
-                    raise UnreadablePDF(f"{path.name}: page {page.page_number} could not be read ({exc})") from exc
+                    raise UnreadablePDF(f"{path.name}: page {page.page_number} could not be read ({_cause(exc)})") from exc
                 finally:
                     page.close()
                     if fast_page is not None:
@@ -78,6 +90,66 @@ def read_pages(path: Path, engine: str = "auto") -> Iterator[PageData]:
         finally:
             if fast is not None:
                 fast.close()
+
+
+def quiet_parser_warnings() -> None:
+    """Keep pdfminer's notes on what it repaired in a malformed file off stderr.
+
+    Without a handler, logging prints them through its last-resort handler
+    ("Invalid MediaBox in /Page, ..."); textmine reports each document's outcome
+    itself (errors.csv, or the one line of ``textmine extract``).
+    """
+    import logging
+
+    logger = logging.getLogger("pdfminer")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+
+
+def _cause(exc) -> str:
+    """What went wrong inside the parser, in words: its exception's type and message."""
+    if isinstance(exc, RecursionError):
+        return "objects nested too deeply, or referring to each other in a loop"
+    if isinstance(exc, BaseException):
+        return f"{type(exc).__name__}: {exc}"
+    return str(exc)  # pdfminer sometimes raises with a bare string as the cause
+
+
+def content_problem(page_obj) -> str:
+    """Why a page that gave no words could not be read (a broken content stream), or "" when it truly has no text.
+
+    ``page_obj`` is pdfminer's ``PDFPage``. A page without a ``/Contents`` entry, or
+    whose content draws no text, is blank or a scan: that is not a problem here.
+    """
+    from pdfminer.pdftypes import PDFObjRef, PDFStream, int_value, resolve1
+
+    raw = page_obj.attrs.get("Contents")
+    if raw is None:
+        return ""
+    listed = resolve1(raw)  # a stream, or an array of them
+    for item in listed if isinstance(listed, list) else [raw]:
+        target = resolve1(item)
+        where = f"object {item.objid}" if isinstance(item, PDFObjRef) else "given inline"
+        if target is None:
+            return f"its content stream ({where}) is missing"
+        if not isinstance(target, PDFStream):
+            return f"its content ({where}) is a {type(target).__name__}, not a stream"
+        filters = [str(getattr(f, "name", f)) for f, _ in target.get_filters()]
+        if filters and not target.get_data().strip() and int_value(target.attrs.get("Length", 0)) > 0:
+            return f"its content stream ({where}) could not be decompressed ({', '.join(filters)})"
+    return ""
+
+
+def _pdfium_page(doc, index: int):
+    """Page ``index`` of a pdfium document, or None when pdfium has no such page or cannot load it (pdfplumber reads it)."""
+    import pypdfium2 as pdfium
+
+    if doc is None or index >= len(doc):
+        return None
+    try:
+        return doc[index]
+    except pdfium.PdfiumError:
+        return None
 
 
 def _open_pdfium(path: Path):

@@ -33,8 +33,7 @@ def run_pipeline(settings: RunSettings, started_at: float, dask_address: str | N
         from .pipeline import warm_up, with_dask
 
         flow = with_dask(dask_address)
-        if server.starting:  # it takes seconds to answer: meanwhile load what the run needs
-            warm_up(settings.model)
+        warm_up(settings.model)  # a broken model is refused here, in one line, before any work (and while a server starts)
         with server.ready():
             model = str(settings.model) if settings.model else None
             return asyncio.run(flow(str(settings.corpus), str(settings.out), model, settings.workers, settings.timeout,

@@ -20,6 +20,7 @@ quiet_prefect()
 from prefect import flow, task  # noqa: E402
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.runtime import flow_run  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
 from textmine import parallel, report, store  # noqa: E402
@@ -27,6 +28,7 @@ from textmine import run as steps  # noqa: E402
 from textmine.classify import PassageClassifier, model_version  # noqa: E402
 from textmine.config import RunSettings  # noqa: E402
 from textmine.corpus import Document, skipped_files  # noqa: E402
+from textmine.flows import logs  # noqa: E402
 
 
 def _io_error(task, task_run, state) -> bool:
@@ -122,14 +124,18 @@ async def pipeline(corpus: str, out: str, model: str | None = None, workers: int
 
     ``started_at`` (``time.time()``) is when the user started the command, so the
     recorded time is the time they waited; by default, when the flow starts. Run it
-    with ``asyncio.run(pipeline(corpus, out))``.
+    with ``asyncio.run(pipeline(corpus, out))``. What Prefect logs about the run
+    goes to ``OUT/.textmine/logs/<run_id>.log``, a domain error in one line
+    elsewhere (``textmine.flows.logs``).
     """
     settings = RunSettings(Path(corpus), Path(out), Path(model) if model else None, workers, timeout)
     started_at = started_at or time.time()
     run_id = store.new_run_id()
-    settings.out.mkdir(parents=True, exist_ok=True)
+    store.check_writable(settings.out)
+    logs.keep_run_log(flow_run.get_id(), store.log_path(settings.out, run_id))
     with store.run_lock(settings.out):
         store.clean_stale_runs(settings.out)
+        store.prune_logs(settings.out)
         inputs = steps.read_inputs(settings)
         record = steps.record_if_unchanged(settings, inputs, run_id, started_at)
         if record is not None:
