@@ -122,7 +122,7 @@ def test_a_correction_reaches_every_table_the_report_and_the_exports(pipeline, c
     # The tiny model never learnt performance_management, flexibility or an LGA audience: only the correction gives them.
     assert _margin(out, "prevalence.csv", "passages", axis="theme", label="performance_management") == 0
     target = next(p for p in store.read_passages(out / "passages.parquet")
-                  if p["file"] == "page_break-modern.pdf" and p["stage"] != "outcome" and not p["recommendation"])
+                  if p["file"] == "page_break-modern.pdf" and not p["recommendation"])
     save_correction(out, target, {"themes": ["performance_management"], "factors": ["flexibility"], "stage": "outcome",
                                   "recommendation": True, "audience": "lga"}, author="ana")
     record = pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
