@@ -52,7 +52,7 @@ def main() -> None:
               help="Run document tasks on a Dask cluster (tcp://host:8786), or 'local' for a local one.")
 @_friendly
 def run(corpus: Path, out: Path, model: Path | None, workers: int, timeout: float, dask_address: str | None) -> None:
-    """Run the whole pipeline over a folder of PDFs.
+    """Run the whole pipeline over a folder of documents (PDF, Word, web pages, scans).
 
     Only new or changed documents are extracted again; unreadable files are listed
     in OUT/errors.csv and the run goes on. Example:
@@ -223,6 +223,7 @@ def audit(out: Path, size: int | None, seed: int | None, labels_file: Path | Non
     keeps every passage already drawn. Prints the sample as JSON lines (id, file,
     page, section, text, model_labels, audit_labels). Examples:
 
+    \b
         textmine audit outputs/sample --size 60
         textmine audit outputs/sample --labels audit.jsonl
     """
@@ -259,7 +260,7 @@ def audit(out: Path, size: int | None, seed: int | None, labels_file: Path | Non
                    "Requests for any other name are refused.")
 @_friendly
 def browse(out: Path, host: str, port: int, tokens: tuple[str, ...], allow_hosts: tuple[str, ...]) -> None:
-    """Open the passage browser over a run's outputs: filter, read in context, correct, export.
+    """Open the passage browser over a run's outputs: filter, read in context, correct, audit, export.
 
     Serves a small web app at http://HOST:PORT/ (JSON API under /api/, exports at
     /export.csv, /export.xlsx and /export.qdpx). Corrections go to OUT/corrections.sqlite.
