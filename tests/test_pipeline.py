@@ -203,10 +203,11 @@ def test_a_run_killed_midway_leaves_the_previous_outputs_and_the_next_run_comple
     assert "extra.pdf" in {p["file"] for p in store.read_passages(out / "passages.parquet")}
 
 
-BLOCK_PREFECT = "import sys; sys.modules['prefect'] = None; "  # any import of prefect now fails
+# Any import of Prefect or scikit-learn now fails: an unchanged corpus must be settled without either.
+BLOCK_PREFECT = "import sys; sys.modules.update(prefect=None, sklearn=None); "
 
 
-def test_an_unchanged_corpus_is_settled_without_importing_prefect(pipeline, corpus, tmp_path, tiny_model_dir):
+def test_an_unchanged_corpus_is_settled_without_importing_prefect_or_the_classifier(pipeline, corpus, tmp_path, tiny_model_dir):
     import os
     import subprocess
     import sys

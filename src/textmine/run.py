@@ -13,10 +13,11 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import store
 from .audit import load_audit
-from .classify import PassageClassifier, default_model_path, load_model, model_info, model_version
+from .classify import default_model_path, model_info
 from .corpus import Document, Problem, discover, file_hash
 from .corrections import apply_corrections, corrections_path, latest_corrections
 from .extract import Block
@@ -24,6 +25,9 @@ from .formats import reader_version
 from .parallel import ExtractionPool
 from .segment import blocks_to_passages
 from .errors import TextmineError
+
+if TYPE_CHECKING:  # the classifier (scikit-learn) is imported only when a run needs it, not to find it unchanged
+    from .classify import PassageClassifier
 
 
 @dataclass
@@ -80,6 +84,8 @@ BATCH = 4096  # passages classified at once
 
 @lru_cache(maxsize=1)
 def _load_model(folder: Path, stamp: tuple[int, ...]) -> PassageClassifier:
+    from .classify import load_model
+
     return load_model(folder)
 
 
@@ -107,7 +113,7 @@ def label_passages(passages: list[dict], model: PassageClassifier, out: Path) ->
     """
     import numpy as np
 
-    from .classify import probs_to_labels
+    from .classify import model_version, probs_to_labels
 
     version = model_version(model)
     index, matrix = store.read_label_cache(out, version)

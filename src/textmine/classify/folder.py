@@ -18,13 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import IncompatibleModel, ModelNotFound
+from ..errors import IncompatibleModel
 from .examples import head_names
 from .features import DEFAULT_WEIGHTS, LAYOUT_FEATURES, PLAIN_BLOCKS, featuriser_from_state, featuriser_state
+from .info import MODEL_FORMAT, MODEL_FORMAT_VERSION, default_model_path, read_config, read_json
 from .model import RECALL_WEIGHTS, LinearHeads, PassageClassifier
 
-MODEL_FORMAT = "textmine-linear"
-MODEL_FORMAT_VERSION = 2
 FILES = ("model.json", "features.json", "weights.npz")
 # Setting name -> (type, check): what model.json's "params" may hold.
 PARAMS = {
@@ -78,36 +77,6 @@ def save_model(model: PassageClassifier, folder: Path, card: dict | None = None)
     }
     (folder / "model.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     return folder
-
-
-def _read_json(path: Path, folder: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise IncompatibleModel(f"{folder} has no {path.name}: the folder is incomplete, retrain or copy it again") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IncompatibleModel(f"{folder}: {path.name} is not valid JSON (truncated or edited?): retrain or copy it again") from exc
-    if not isinstance(data, dict):
-        raise IncompatibleModel(f"{folder}: {path.name} must hold a JSON object")
-    return data
-
-
-def read_config(folder: Path) -> dict:
-    """model.json of a model folder, with its format, version and label set checked."""
-    folder = Path(folder)
-    if not (folder / "model.json").exists():
-        raise ModelNotFound(f"{folder} is not a textmine model folder (no model.json): train one with `textmine train`")
-    config = _read_json(folder / "model.json", folder)
-    if config.get("format") != MODEL_FORMAT:
-        raise IncompatibleModel(f"{folder} holds a {config.get('format')!r} model, not a {MODEL_FORMAT} model")
-    if config.get("format_version") != MODEL_FORMAT_VERSION:
-        raise IncompatibleModel(
-            f"{folder} was written in model format {config.get('format_version')}, this textmine reads format "
-            f"{MODEL_FORMAT_VERSION} (with document context): retrain it with `textmine train`"
-        )
-    if config.get("heads") != head_names():
-        raise IncompatibleModel(f"{folder} was trained on another label set: retrain it with `textmine train`")
-    return config
 
 
 def _check_params(params, folder: Path) -> dict:
@@ -188,7 +157,7 @@ def load_model_folder(folder: Path) -> PassageClassifier:
     folder = Path(folder)
     config = read_config(folder)
     params = _check_params(config.get("params", {}), folder)
-    meta = _read_json(folder / "features.json", folder)
+    meta = read_json(folder / "features.json", folder)
     widths = _check_features(meta, folder)
     arrays = _read_arrays(folder / "weights.npz", folder)
     heads = head_names()
@@ -226,20 +195,6 @@ def load_model_folder(folder: Path) -> PassageClassifier:
     model.oof_decisions_ = None
     model.info_ = config
     return model
-
-
-def default_model_path() -> Path:
-    """The model that ships with textmine (installed package data, or the checkout's models/)."""
-    here = Path(__file__).resolve().parent.parent
-    for base in (here / "_models", here.parent.parent / "models"):
-        if (base / "default" / "model.json").exists():
-            return base / "default"
-    raise ModelNotFound("no default model is installed: train one with `textmine train`, or pass --model PATH")
-
-
-def model_info(path: Path | None = None) -> dict:
-    """The model folder's description (model.json, format checked) without loading its weights."""
-    return read_config(Path(path) if path else default_model_path())
 
 
 def load_model(path: Path | None = None) -> PassageClassifier:
