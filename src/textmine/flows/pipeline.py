@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textmine.config import quiet_prefect
 
@@ -25,7 +26,6 @@ from prefect.utilities.annotations import quote  # noqa: E402
 
 from textmine import parallel, report, store  # noqa: E402
 from textmine import run as steps  # noqa: E402
-from textmine.classify import PassageClassifier, model_version  # noqa: E402
 from textmine.config import RunSettings  # noqa: E402
 from textmine.corpus import Document, skipped_files  # noqa: E402
 from textmine.flows import logs  # noqa: E402
@@ -47,6 +47,16 @@ prepare_document = task(
 )
 
 
+@task(name="read-extracted", cache_policy=NO_CACHE, retries=1, retry_condition_fn=_io_error)
+def read_extracted(docs: list[Document], out: Path, max_words: int, timeout: float) -> list[steps.DocResult]:
+    """The documents whose extraction is cached, in one task: a task run per document costs more than reading it."""
+    return [_prepare_document(doc, out, max_words, timeout) for doc in docs]
+
+
+if TYPE_CHECKING:  # scikit-learn is imported by the load-model task, while documents extract, not before the flow
+    from textmine.classify import PassageClassifier
+
+
 @task(name="load-model", cache_policy=NO_CACHE)
 def load(model_path: Path | None) -> PassageClassifier:
     return steps.cached_model(model_path)
@@ -54,6 +64,8 @@ def load(model_path: Path | None) -> PassageClassifier:
 
 @task(name="classify", cache_policy=NO_CACHE)
 def classify(passages: list[dict], model: PassageClassifier, out: Path) -> tuple[list[dict], int, str]:
+    from textmine.classify import model_version
+
     labelled, fresh = steps.label_passages(passages, model, out)
     return labelled, fresh, model_version(model)
 
@@ -142,16 +154,22 @@ async def pipeline(corpus: str, out: str, model: str | None = None, workers: int
             await acreate_markdown_artifact(key="textmine-run-summary", markdown="## textmine run\n\n" + steps.summary_line(record))
             return record
         docs, problems = inputs.docs, inputs.problems
-        to_extract = sum(not steps.is_extracted(doc, settings.out) for doc in docs)
-        with parallel.run_pool(min(settings.worker_count, max(to_extract, 1)), settings.timeout):
+        cached = [steps.is_extracted(doc, settings.out) for doc in docs]
+        extracted = [doc for doc, is_cached in zip(docs, cached) if is_cached]
+        new = [doc for doc, is_cached in zip(docs, cached) if not is_cached]
+        with parallel.run_pool(min(settings.worker_count, max(len(new), 1)), settings.timeout):
             futures = [
-                prepare_document.submit(doc, settings.out, settings.max_passage_words, settings.timeout) for doc in docs
+                prepare_document.submit(doc, settings.out, settings.max_passage_words, settings.timeout) for doc in new
             ]
+            from_cache = read_extracted.submit(extracted, settings.out, settings.max_passage_words, settings.timeout)
             classifier = load(settings.model)  # loads here while the documents are extracted
-            results = []
-            for i, future in enumerate(futures, start=1):
-                results.append(future.result())
-                _progress(i, len(futures), results[-1].file)
+            done = {r.file: r for r in from_cache.result()}
+            _progress(len(done), len(docs), "(cached)")
+            for future in futures:
+                result = future.result()
+                done[result.file] = result
+                _progress(len(done), len(docs), result.file)
+            results = [done[doc.file] for doc in docs]
         passages = [p for r in results for p in r.passages]
         errors = steps.error_records(results, problems)
         # quote(): hand big lists to tasks without Prefect walking every passage
