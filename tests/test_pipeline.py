@@ -191,7 +191,7 @@ def test_a_run_killed_midway_leaves_the_previous_outputs_and_the_next_run_comple
     shutil.copy(fixtures["page_break-plain"], corpus / "extra.pdf")
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
     cmd = [sys.executable, "-m", "textmine.cli", "run", str(corpus), "--out", str(out), "--model", str(tiny_model_dir)]
-    for delay in (2.0, 6.0):
+    for delay in (1.5, 3.0):  # while starting, then while extracting (a run on a found server takes about 5 s)
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
@@ -199,7 +199,9 @@ def test_a_run_killed_midway_leaves_the_previous_outputs_and_the_next_run_comple
         files_now = {p["file"] for p in store.read_passages(out / "passages.parquet")}  # readable, never torn
         assert (out / "passages.parquet").read_bytes() == before or files_now == files_before | {"extra.pdf"}
     record = pipeline(str(corpus), str(out), str(tiny_model_dir), workers=1, timeout=60)
-    assert record["status"] == "completed" and record["documents"] == 5
+    # "unchanged" only if a killed run had published whole before the kill (on a fast machine)
+    assert record["status"] == ("unchanged" if files_now == files_before | {"extra.pdf"} else "completed")
+    assert record["documents"] == 5
     assert "extra.pdf" in {p["file"] for p in store.read_passages(out / "passages.parquet")}
 
 
