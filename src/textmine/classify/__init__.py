@@ -37,12 +37,7 @@ def __getattr__(name: str):
     return value
 
 
-__all__ = [
-    "AUDIENCE_LGA", "CONTEXT_FIELDS", "MODEL_FORMAT", "MODEL_FORMAT_VERSION", "RECOMMENDATION", "LinearHeads",
-    "PassageClassifier", "classify_passages", "data_hash", "default_model_path", "document_groups", "head_names",
-    "label_matrix", "load_examples", "load_model", "load_model_folder", "model_info", "model_version", "nb_scale",
-    "now_iso", "parse_jsonl", "probs_to_labels", "read_jsonl", "save_model", "scores_dict", "validate_example",
-]
+__all__ = sorted([*_HOMES, "classify_passages"])
 
 
 def classify_passages(model: PassageClassifier, passages: list[dict]) -> list[dict]:
