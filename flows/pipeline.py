@@ -6,7 +6,7 @@ The same as ``textmine run CORPUS --out OUT``. The flow itself is
 
 import argparse
 
-from textmine.cli import main
+from textmine.cli import console
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -14,4 +14,4 @@ if __name__ == "__main__":
     parser.add_argument("out")
     parser.add_argument("--model")
     args = parser.parse_args()
-    main(["run", args.corpus, "--out", args.out, *(["--model", args.model] if args.model else [])])
+    console(["run", args.corpus, "--out", args.out, *(["--model", args.model] if args.model else [])])

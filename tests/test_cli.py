@@ -61,6 +61,24 @@ def test_classify_names_a_malformed_line(tiny_model_dir):
     assert "stdin: line 2 is not valid JSON" in result.output
 
 
+def test_the_installed_script_keeps_exit_statuses_and_delivers_all_its_output_through_a_pipe(fixtures, tmp_path):
+    """The script ends the process without interpreter teardown: statuses and piped output must survive that."""
+    script = Path(sys.executable).parent / "textmine"
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(script), *args], capture_output=True, text=True, timeout=120)
+
+    version = run("--version")
+    assert version.returncode == 0 and "version" in version.stdout
+    missing = run("classify", "--model", str(tmp_path / "no-model"))
+    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1 and "no-model" in missing.stderr
+    assert run("no-such-command").returncode == 2
+    extracted = run("extract", str(fixtures["features-formal"]))
+    in_process = CliRunner().invoke(main, ["extract", str(fixtures["features-formal"])])
+    assert extracted.returncode == 0 and extracted.stdout == in_process.output
+    assert [json.loads(line) for line in extracted.stdout.splitlines()]
+
+
 def test_evaluate_prints_per_label_scores_and_macros(tiny_model_dir, tmp_path, tiny_examples):
     path = tmp_path / "gold.jsonl"
     path.write_text("\n".join(json.dumps(e) for e in tiny_examples))
